@@ -1,0 +1,1 @@
+"""Chat and text-completion models: the bases, the scripted default and providers."""

@@ -1,0 +1,1 @@
+"""The streaming runtime: runnables, messages, prompts, parsers, tools, retrievers."""

@@ -1,0 +1,168 @@
+"""``RunnableConfig``: the per-call settings that flow from a run into its children.
+
+A config is a plain dict, as in LangChain. The one internal key is ``callbacks``: it
+holds the ``RunParent`` that tells a child which event sink it reports to and which run
+is its parent. A context variable carries the current child config, so a nested
+``invoke()`` that was not handed ``config`` still joins the run (also inside worker
+threads, which run in a copied context).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+
+if TYPE_CHECKING:
+    from streamtui.runtime.tracing import RunParent
+
+__all__ = [
+    "RunnableConfig",
+    "ensure_config",
+    "get_config",
+    "merge_configs",
+    "patch_config",
+    "run_in_executor",
+]
+
+T = TypeVar("T")
+
+
+class RunnableConfig(TypedDict, total=False):
+    tags: list[str]
+    metadata: dict[str, Any]
+    callbacks: RunParent | None
+    run_name: str
+    run_id: str
+    max_concurrency: int | None
+    recursion_limit: int
+    configurable: dict[str, Any]
+
+
+_CONFIG_KEYS = frozenset(RunnableConfig.__annotations__)
+
+child_config_var: contextvars.ContextVar[RunnableConfig | None] = contextvars.ContextVar(
+    "streamtui_child_config", default=None
+)
+
+
+def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
+    """A fresh config: the ambient child config (if any) overlaid with ``config``."""
+    ambient = child_config_var.get()
+    if ambient is None and not config:
+        return {"tags": [], "metadata": {}, "callbacks": None}
+    out: RunnableConfig = {"tags": [], "metadata": {}, "callbacks": None}
+    if ambient is not None:
+        out.update(ambient)
+        out["tags"] = list(out.get("tags") or [])
+        out["metadata"] = dict(out.get("metadata") or {})
+    if config:
+        unknown = set(config) - _CONFIG_KEYS
+        if unknown:
+            raise TypeError(
+                f"unknown config key(s) {sorted(unknown)}: a config takes {sorted(_CONFIG_KEYS)}"
+            )
+        for key, value in config.items():
+            if value is not None:
+                out[key] = value  # type: ignore[literal-required]
+        out["tags"] = list(out.get("tags") or [])
+        out["metadata"] = dict(out.get("metadata") or {})
+    return out
+
+
+def get_config() -> RunnableConfig | None:
+    """The config of the run the caller is inside, or ``None`` outside any run."""
+    return child_config_var.get()
+
+
+def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
+    """Merge configs left to right: tags union (sorted), metadata and configurable
+    update with the later value winning, other keys overwritten by later values."""
+    base: RunnableConfig = {}
+    for config in configs:
+        if not config:
+            continue
+        for key, value in config.items():
+            if key == "tags":
+                base["tags"] = sorted(set(base.get("tags", [])) | set(value or []))
+            elif key == "metadata":
+                base["metadata"] = {**base.get("metadata", {}), **(value or {})}
+            elif key == "configurable":
+                base["configurable"] = {**base.get("configurable", {}), **(value or {})}
+            elif key == "callbacks":
+                if value is not None:
+                    base["callbacks"] = value
+            elif value is not None or key not in base:
+                base[key] = value  # type: ignore[literal-required]
+    return base
+
+
+def patch_config(
+    config: RunnableConfig,
+    *,
+    callbacks: RunParent | None = None,
+    run_name: str | None = None,
+    max_concurrency: int | None = None,
+    configurable: dict[str, Any] | None = None,
+) -> RunnableConfig:
+    """A copy of ``config`` for a child: a new parent drops the run's own name and id."""
+    out = config.copy()
+    if callbacks is not None:
+        out["callbacks"] = callbacks
+        out.pop("run_name", None)
+        out.pop("run_id", None)
+    if run_name is not None:
+        out["run_name"] = run_name
+    if max_concurrency is not None:
+        out["max_concurrency"] = max_concurrency
+    if configurable is not None:
+        out["configurable"] = {**out.get("configurable", {}), **configurable}
+    return out
+
+
+@contextmanager
+def config_context(config: RunnableConfig) -> Iterator[None]:
+    """Make ``config`` the ambient config for code called from here (user functions)."""
+    token = child_config_var.set(config)
+    try:
+        yield
+    finally:
+        child_config_var.reset(token)
+
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def _default_executor() -> Executor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(thread_name_prefix="streamtui")
+    return _executor
+
+
+async def run_in_executor(func: Callable[..., T], *args: Any) -> T:
+    """Run a blocking function in a worker thread with the caller's context variables."""
+    ctx = contextvars.copy_context()
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_default_executor(), lambda: ctx.run(func, *args))
+
+
+def run_coroutine_sync(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run an async function to completion from sync code, inside or outside a loop.
+
+    Inside a running loop (a sync API called from async code) the coroutine runs on a
+    private loop in a worker thread, so the caller's loop is never re-entered.
+    """
+    ctx = contextvars.copy_context()
+
+    async def main() -> T:
+        return await factory()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return ctx.run(asyncio.run, main())
+    return _default_executor().submit(ctx.run, asyncio.run, main()).result()

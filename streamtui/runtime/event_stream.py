@@ -1,0 +1,140 @@
+"""``astream_events``: run a runnable in a task and hand its events to the caller.
+
+The producer appends finished event dicts to a deque and wakes the consumer only when
+it is waiting, so a token costs an append, not a queue round trip. The producer yields
+to the consumer when more than ``buffer_size`` events are waiting, which bounds memory
+on long runs without slowing short ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from streamtui.runtime.config import RunnableConfig, ensure_config
+from streamtui.runtime.tracing import EventFilter, EventSink, RunParent, new_run_id
+
+if TYPE_CHECKING:
+    from streamtui.runtime.base import Runnable
+
+__all__ = ["EventQueueSink", "astream_events"]
+
+_DONE = object()
+
+
+class EventQueueSink(EventSink):
+    """Buffers events for one async consumer; safe to ``put`` from worker threads."""
+
+    def __init__(self, event_filter: EventFilter, buffer_size: int = 2048) -> None:
+        self.filter = event_filter
+        self.buffer_size = buffer_size
+        self._items: deque[Any] = deque()
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
+        self._waiter: asyncio.Future[None] | None = None
+        self._room: asyncio.Future[None] | None = None
+
+    def put(self, event: Any) -> None:
+        self._items.append(event)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if threading.get_ident() == self._thread:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                self._loop.call_soon_threadsafe(_wake, waiter)
+
+    def close(self) -> None:
+        self.put(_DONE)
+
+    async def pace(self) -> None:
+        if len(self._items) > self.buffer_size and threading.get_ident() == self._thread:
+            room = self._room
+            if room is None or room.done():
+                room = self._room = self._loop.create_future()
+            await room
+
+    async def batches(self) -> AsyncIterator[deque[Any]]:
+        """Yield everything buffered so far, waiting when nothing is."""
+        items = self._items
+        while True:
+            if not items:
+                waiter = self._waiter = self._loop.create_future()
+                await waiter
+            batch, self._items = items, deque()
+            items = self._items
+            room = self._room
+            if room is not None and not room.done():
+                room.set_result(None)
+            yield batch
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+async def astream_events(
+    runnable: Runnable[Any, Any],
+    input: Any,
+    config: RunnableConfig | None = None,
+    *,
+    include_names: Sequence[str] | None = None,
+    include_types: Sequence[str] | None = None,
+    include_tags: Sequence[str] | None = None,
+    exclude_names: Sequence[str] | None = None,
+    exclude_types: Sequence[str] | None = None,
+    exclude_tags: Sequence[str] | None = None,
+    sink_factory: Callable[[EventFilter], EventQueueSink] = EventQueueSink,
+    **kwargs: Any,
+) -> AsyncIterator[dict[str, Any]]:
+    """Stream every run's events while ``runnable.astream(input)`` is consumed."""
+    sink = sink_factory(
+        EventFilter(
+            include_names=include_names,
+            include_types=include_types,
+            include_tags=include_tags,
+            exclude_names=exclude_names,
+            exclude_types=exclude_types,
+            exclude_tags=exclude_tags,
+        )
+    )
+    config = ensure_config(config)
+    root_id = config.get("run_id") or new_run_id()
+    config["run_id"] = root_id
+    sink.root_id = root_id
+    sink.root_input = input
+    outer = config.get("callbacks")
+    parent_ids = outer.parent_ids if outer is not None else []
+    config["callbacks"] = RunParent(sink, parent_ids, None, None)
+
+    async def produce() -> None:
+        try:
+            stream = runnable.astream(input, config, **kwargs)
+            try:
+                async for _ in stream:
+                    pass
+            finally:
+                await stream.aclose()  # type: ignore[attr-defined]
+        finally:
+            sink.close()
+
+    task = asyncio.ensure_future(produce())
+    try:
+        async for batch in sink.batches():
+            for event in batch:
+                if event is _DONE:
+                    return
+                yield event
+    finally:
+        if not task.done():
+            task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise

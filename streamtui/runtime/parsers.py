@@ -1,0 +1,111 @@
+"""Output parsers: turn model output (messages or text) into values, streaming through.
+
+A parser subclass implements ``parse(text)``; a streaming parser also implements
+``_parse_stream`` over the incoming chunks. ``JsonOutputParser`` plugs in here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from streamtui.runtime.base import Runnable
+from streamtui.runtime.config import RunnableConfig
+from streamtui.runtime.messages import BaseMessage
+from streamtui.runtime.outputs import GenerationChunk
+from streamtui.runtime.streams import aiter_of
+from streamtui.runtime.tracing import Run
+
+__all__ = [
+    "BaseOutputParser",
+    "BaseTransformOutputParser",
+    "OutputParserException",
+    "StrOutputParser",
+]
+
+
+class OutputParserException(ValueError):
+    """Model output could not be parsed; ``llm_output`` holds the text that failed."""
+
+    def __init__(self, message: str, *, llm_output: str | None = None) -> None:
+        super().__init__(message)
+        self.llm_output = llm_output
+
+
+def chunk_text(chunk: Any) -> str:
+    """The text of a model output chunk: a message, a generation piece or a string."""
+    if isinstance(chunk, str):
+        return chunk
+    if isinstance(chunk, BaseMessage):
+        return chunk.text
+    if isinstance(chunk, GenerationChunk):
+        return chunk.text
+    raise TypeError(f"an output parser takes text or messages, not {type(chunk).__name__}")
+
+
+class BaseOutputParser(Runnable[Any, Any]):
+    """Parses a whole model output; a ``parser`` run in events."""
+
+    run_type = "parser"
+
+    def parse(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def _parse_input(self, value: Any, config: RunnableConfig, run: Run | None) -> Any:
+        return self.parse(chunk_text(value))
+
+    async def _aparse_input(self, value: Any, config: RunnableConfig, run: Run | None) -> Any:
+        return self.parse(chunk_text(value))
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return self._call(self._parse_input, input, config)
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return await self._acall(self._aparse_input, input, config)
+
+
+class BaseTransformOutputParser(BaseOutputParser):
+    """A parser that emits output while the model is still streaming."""
+
+    def _parse_stream(self, chunks: Iterator[Any]) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def _aparse_stream(self, chunks: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        raise NotImplementedError
+
+    def _body(self, input: Iterator[Any], config: RunnableConfig, run: Run | None) -> Any:
+        return self._parse_stream(input)
+
+    def _abody(self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None) -> Any:
+        return self._aparse_stream(input)
+
+    def transform(
+        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Any]:
+        return self._transform_traced(input, config, self._body)
+
+    def atransform(
+        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        return self._atransform_traced(input, config, self._abody)
+
+    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return self.transform(iter((input,)), config)
+
+    def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return self.atransform(aiter_of((input,)), config)
+
+
+class StrOutputParser(BaseTransformOutputParser):
+    """The text of each chunk, as it arrives."""
+
+    def parse(self, text: str) -> str:
+        return text
+
+    def _parse_stream(self, chunks: Iterator[Any]) -> Iterator[str]:
+        for chunk in chunks:
+            yield chunk_text(chunk)
+
+    async def _aparse_stream(self, chunks: AsyncIterator[Any]) -> AsyncIterator[str]:
+        async for chunk in chunks:
+            yield chunk_text(chunk)
