@@ -42,8 +42,7 @@ def to_messages(value: Any) -> list[BaseMessage]:
     if isinstance(value, Sequence):
         return [coerce_to_message(m) for m in value]
     raise TypeError(
-        f"a chat model takes text, a PromptValue or a list of messages, "
-        f"not {type(value).__name__}"
+        f"a chat model takes text, a PromptValue or a list of messages, not {type(value).__name__}"
     )
 
 
@@ -149,8 +148,12 @@ class BaseChatModel(_ModelBase):
         )
 
     def _chunks(
-        self, messages: list[BaseMessage], run: Run | None, chunk_id: str,
-        stop: list[str] | None, kwargs: dict[str, Any],
+        self,
+        messages: list[BaseMessage],
+        run: Run | None,
+        chunk_id: str,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
     ) -> Iterator[AIMessageChunk]:
         last = None
         for chunk in self._stream(messages, stop, **kwargs):
@@ -163,8 +166,12 @@ class BaseChatModel(_ModelBase):
             yield closing
 
     async def _achunks(
-        self, messages: list[BaseMessage], run: Run | None, chunk_id: str,
-        stop: list[str] | None, kwargs: dict[str, Any],
+        self,
+        messages: list[BaseMessage],
+        run: Run | None,
+        chunk_id: str,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
     ) -> AsyncIterator[AIMessageChunk]:
         last = None
         pace = run.sink.pace if run is not None else None
@@ -196,8 +203,12 @@ class BaseChatModel(_ModelBase):
     # --- public API -----------------------------------------------------------------
 
     def invoke(
-        self, input: Any, config: RunnableConfig | None = None, *,
-        stop: list[str] | None = None, **kwargs: Any,
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
     ) -> AIMessage:
         messages, run, chunk_id = self._start(input, config)
         try:
@@ -217,8 +228,12 @@ class BaseChatModel(_ModelBase):
         return message  # type: ignore[return-value]
 
     async def ainvoke(
-        self, input: Any, config: RunnableConfig | None = None, *,
-        stop: list[str] | None = None, **kwargs: Any,
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
     ) -> AIMessage:
         messages, run, chunk_id = self._start(input, config)
         try:
@@ -238,8 +253,12 @@ class BaseChatModel(_ModelBase):
         return message  # type: ignore[return-value]
 
     def stream(
-        self, input: Any, config: RunnableConfig | None = None, *,
-        stop: list[str] | None = None, **kwargs: Any,
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
     ) -> Iterator[AIMessageChunk]:
         if self._streaming_disabled(kwargs):
             yield _as_chunk(self.invoke(input, config, stop=stop, **kwargs))
@@ -258,8 +277,12 @@ class BaseChatModel(_ModelBase):
             run.end(self._merge(chunks, self.get_name()))
 
     async def astream(
-        self, input: Any, config: RunnableConfig | None = None, *,
-        stop: list[str] | None = None, **kwargs: Any,
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
     ) -> AsyncIterator[AIMessageChunk]:
         if self._streaming_disabled(kwargs):
             yield _as_chunk(await self.ainvoke(input, config, stop=stop, **kwargs))
@@ -339,8 +362,14 @@ class BaseLLM(_ModelBase):
             "llm_output": None,
         }
 
-    def invoke(self, input: Any, config: RunnableConfig | None = None, *,
-               stop: list[str] | None = None, **kwargs: Any) -> str:
+    def invoke(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> str:
         prompt, run = self._start(input, config)
         try:
             merged = GenerationChunk.merge(list(self._stream(prompt, stop, **kwargs)))
@@ -352,8 +381,14 @@ class BaseLLM(_ModelBase):
             run.end(self._result(merged.text, merged.generation_info, "Generation"))
         return merged.text
 
-    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, *,
-                      stop: list[str] | None = None, **kwargs: Any) -> str:
+    async def ainvoke(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> str:
         prompt, run = self._start(input, config)
         try:
             parts = [c async for c in self._astream(prompt, stop, **kwargs)]
@@ -366,8 +401,14 @@ class BaseLLM(_ModelBase):
             run.end(self._result(merged.text, merged.generation_info, "Generation"))
         return merged.text
 
-    def stream(self, input: Any, config: RunnableConfig | None = None, *,
-               stop: list[str] | None = None, **kwargs: Any) -> Iterator[str]:
+    def stream(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[str]:
         prompt, run = self._start(input, config)
         parts: list[GenerationChunk] = []
         try:
@@ -384,8 +425,14 @@ class BaseLLM(_ModelBase):
             merged = GenerationChunk.merge(parts) if parts else GenerationChunk()
             run.end(self._result(merged.text, merged.generation_info, "GenerationChunk"))
 
-    async def astream(self, input: Any, config: RunnableConfig | None = None, *,
-                      stop: list[str] | None = None, **kwargs: Any) -> AsyncIterator[str]:
+    async def astream(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[str]:
         prompt, run = self._start(input, config)
         parts: list[GenerationChunk] = []
         pace = run.sink.pace if run is not None else None

@@ -47,9 +47,7 @@ def split_text(text: str, chunking: Chunking) -> list[str]:
         return list(text)
     if isinstance(chunking, int) and not isinstance(chunking, bool) and chunking > 0:
         return [text[i : i + chunking] for i in range(0, len(text), chunking)]
-    raise ValueError(
-        f'chunking must be "words", "chars" or a positive int, got {chunking!r}'
-    )
+    raise ValueError(f'chunking must be "words", "chars" or a positive int, got {chunking!r}')
 
 
 def _check_error(error: BaseException | type[BaseException]) -> None:
@@ -81,8 +79,7 @@ class _Script:
                 isinstance(r, Sequence) and all(isinstance(p, str) for p in r)
             ):
                 raise TypeError(
-                    f"a scripted response is a string, a list of strings or an AIMessage, "
-                    f"got {r!r}"
+                    f"a scripted response is a string, a list of strings or an AIMessage, got {r!r}"
                 )
         split_text("", chunking)  # validates
         if first_chunk_latency < 0 or chunk_latency < 0:
@@ -198,12 +195,14 @@ class ScriptedChatModel(BaseChatModel):
                     chunks.append(
                         AIMessageChunk(
                             content="",
-                            tool_call_chunks=[{
-                                "name": call["name"] if j == 0 else None,
-                                "args": piece,
-                                "id": (call.get("id") or f"call_{index}") if j == 0 else None,
-                                "index": index,
-                            }],
+                            tool_call_chunks=[
+                                {
+                                    "name": call["name"] if j == 0 else None,
+                                    "args": piece,
+                                    "id": (call.get("id") or f"call_{index}") if j == 0 else None,
+                                    "index": index,
+                                }
+                            ],
                         )
                     )
         if not chunks:
@@ -212,9 +211,12 @@ class ScriptedChatModel(BaseChatModel):
         last.chunk_position = "last"
         prompt_text = " ".join(m.text for m in messages)
         last.usage_metadata = _usage(prompt_text, len(pieces) or 1)
-        last.response_metadata = {"model_name": self.model, "finish_reason": (
-            "tool_calls" if isinstance(response, AIMessage) and response.tool_calls else "stop"
-        )}
+        last.response_metadata = {
+            "model_name": self.model,
+            "finish_reason": (
+                "tool_calls" if isinstance(response, AIMessage) and response.tool_calls else "stop"
+            ),
+        }
         return [(delay, chunk) for delay, chunk in zip(script.delays(len(chunks)), chunks)]
 
     def _stream(

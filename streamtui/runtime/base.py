@@ -84,10 +84,19 @@ class Runnable(Generic[Input, Output]):
         input: Any,
         config: RunnableConfig | None,
         run_type: str | None = None,
+        inputs_as: Any = NO_INPUT,
     ) -> Any:
-        """Run ``body`` as this runnable's run: start/end/error events and ambient config."""
+        """Run ``body`` as this runnable's run: start/end/error events and ambient config.
+
+        ``inputs_as`` is what the events report as input when it differs from ``input``.
+        """
         config = ensure_config(config)
-        run = start_run(config, self.get_name(), run_type or self.run_type, input)
+        run = start_run(
+            config,
+            self.get_name(),
+            run_type or self.run_type,
+            input if inputs_as is NO_INPUT else inputs_as,
+        )
         token = child_config_var.set(child_config(config, run))
         try:
             output = body(input, config, run)
@@ -107,9 +116,15 @@ class Runnable(Generic[Input, Output]):
         input: Any,
         config: RunnableConfig | None,
         run_type: str | None = None,
+        inputs_as: Any = NO_INPUT,
     ) -> Any:
         config = ensure_config(config)
-        run = start_run(config, self.get_name(), run_type or self.run_type, input)
+        run = start_run(
+            config,
+            self.get_name(),
+            run_type or self.run_type,
+            input if inputs_as is NO_INPUT else inputs_as,
+        )
         token = child_config_var.set(child_config(config, run))
         try:
             output = await body(input, config, run)
@@ -456,8 +471,8 @@ class RunnableSequence(Runnable[Any, Any]):
         pipeline = input
         for i, step in enumerate(self.steps):
             cfg = child_config(config, run, f"seq:step:{i + 1}")
-            pipeline = step.transform(pipeline, cfg, **kwargs) if i == 0 else step.transform(
-                pipeline, cfg
+            pipeline = (
+                step.transform(pipeline, cfg, **kwargs) if i == 0 else step.transform(pipeline, cfg)
             )
         return pipeline
 
@@ -1155,12 +1170,14 @@ class RunnableBinding(Runnable[Input, Output]):
     def astream(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         return self.bound.astream(input, self._merged(config), **{**self.kwargs, **kwargs})
 
-    def transform(self, input: Iterator[Any], config: RunnableConfig | None = None,
-                  **kwargs: Any) -> Any:
+    def transform(
+        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Any:
         return self.bound.transform(input, self._merged(config), **{**self.kwargs, **kwargs})
 
-    def atransform(self, input: AsyncIterator[Any], config: RunnableConfig | None = None,
-                   **kwargs: Any) -> Any:
+    def atransform(
+        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Any:
         return self.bound.atransform(input, self._merged(config), **{**self.kwargs, **kwargs})
 
     def __getattr__(self, name: str) -> Any:
@@ -1187,6 +1204,5 @@ def coerce_to_runnable(thing: Any) -> Runnable[Any, Any]:
     if isinstance(thing, dict):
         return RunnableParallel(thing)
     raise TypeError(
-        f"expected a Runnable, a function or a dict of them, got {type(thing).__name__}: "
-        f"{thing!r}"
+        f"expected a Runnable, a function or a dict of them, got {type(thing).__name__}: {thing!r}"
     )

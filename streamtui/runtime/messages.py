@@ -276,13 +276,22 @@ def _parse_tool_call_chunks(
             args = _MISSING
         if isinstance(args, dict):
             tool_calls.append(
-                {"name": chunk.get("name") or "", "args": args, "id": chunk.get("id"),
-                 "type": "tool_call"}
+                {
+                    "name": chunk.get("name") or "",
+                    "args": args,
+                    "id": chunk.get("id"),
+                    "type": "tool_call",
+                }
             )
         else:
             invalid.append(
-                {"name": chunk.get("name"), "args": chunk.get("args"), "id": chunk.get("id"),
-                 "error": None, "type": "invalid_tool_call"}
+                {
+                    "name": chunk.get("name"),
+                    "args": chunk.get("args"),
+                    "id": chunk.get("id"),
+                    "error": None,
+                    "type": "invalid_tool_call",
+                }
             )
     return tool_calls, invalid
 
@@ -318,7 +327,7 @@ def merge_dicts(left: dict[str, Any], *others: dict[str, Any]) -> dict[str, Any]
         for key, value in right.items():
             if key not in merged or merged[key] is None:
                 merged[key] = value
-            elif value is None or merged[key] == value and not isinstance(value, str):
+            elif value is None or (merged[key] == value and not isinstance(value, str)):
                 continue
             elif isinstance(value, str) and isinstance(merged[key], str):
                 if key in ("id", "type", "index", "model_name", "model", "output_version"):

@@ -8,8 +8,7 @@ from streamtui.runtime.messages import BaseMessage, HumanMessage
 
 __all__ = ["ChatPromptValue", "PromptValue", "StringPromptValue", "messages_to_string"]
 
-_PREFIX = {"human": "Human", "ai": "AI", "system": "System", "tool": "Tool",
-           "AIMessageChunk": "AI"}
+_PREFIX = {"human": "Human", "ai": "AI", "system": "System", "tool": "Tool", "AIMessageChunk": "AI"}
 
 
 def messages_to_string(messages: Sequence[BaseMessage]) -> str:

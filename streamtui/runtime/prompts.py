@@ -39,8 +39,9 @@ def template_variables(template: str) -> list[str]:
     try:
         parsed = list(_FORMATTER.parse(template))
     except ValueError as e:
-        raise ValueError(f"bad prompt template {template!r}: {e} (write {{{{ for a literal {{)")\
-            from None
+        raise ValueError(
+            f"bad prompt template {template!r}: {e} (write {{{{ for a literal {{)"
+        ) from None
     for _, field, _, _ in parsed:
         if field is None:
             continue
@@ -284,10 +285,13 @@ class ChatPromptTemplate(BasePromptTemplate):
 
     def __add__(self, other: Any) -> ChatPromptTemplate:
         others = other.messages if isinstance(other, ChatPromptTemplate) else [other]
-        return ChatPromptTemplate([*self.messages, *others], partial_variables={
-            **self.partial_variables,
-            **(other.partial_variables if isinstance(other, ChatPromptTemplate) else {}),
-        })
+        return ChatPromptTemplate(
+            [*self.messages, *others],
+            partial_variables={
+                **self.partial_variables,
+                **(other.partial_variables if isinstance(other, ChatPromptTemplate) else {}),
+            },
+        )
 
     def __repr__(self) -> str:
         return f"ChatPromptTemplate(input_variables={self.input_variables!r})"

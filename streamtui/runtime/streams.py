@@ -66,7 +66,7 @@ class Accumulator:
             self._parts = None
         if self._value is _EMPTY:
             kind = type(chunk)
-            if kind is str or hasattr(kind, "__add__") and _is_message_chunk(kind):
+            if kind is str or (hasattr(kind, "__add__") and _is_message_chunk(kind)):
                 self._parts = [chunk]
                 self._kind = kind
             else:

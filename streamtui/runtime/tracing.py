@@ -26,8 +26,15 @@ NO_INPUT: Any = object()
 class EventFilter:
     """``include_/exclude_`` ``names/types/tags``, decided once per run, not per event."""
 
-    __slots__ = ("exclude_names", "exclude_tags", "exclude_types", "include_names",
-                 "include_tags", "include_types", "is_open")
+    __slots__ = (
+        "exclude_names",
+        "exclude_tags",
+        "exclude_types",
+        "include_names",
+        "include_tags",
+        "include_types",
+        "is_open",
+    )
 
     def __init__(
         self,
@@ -47,17 +54,21 @@ class EventFilter:
         self.exclude_tags = _as_set(exclude_tags)
         self.is_open = all(
             f is None
-            for f in (self.include_names, self.include_types, self.include_tags,
-                      self.exclude_names, self.exclude_types, self.exclude_tags)
+            for f in (
+                self.include_names,
+                self.include_types,
+                self.include_tags,
+                self.exclude_names,
+                self.exclude_types,
+                self.exclude_tags,
+            )
         )
 
     def accepts(self, name: str, type_: str, tags: Sequence[str]) -> bool:
         if self.is_open:
             return True
         include = (
-            self.include_names is None
-            and self.include_types is None
-            and self.include_tags is None
+            self.include_names is None and self.include_types is None and self.include_tags is None
         )
         if self.include_names is not None:
             include = include or name in self.include_names
@@ -131,8 +142,20 @@ class RunParent:
 class Run:
     """One run of one runnable, reporting to a sink."""
 
-    __slots__ = ("_base", "_child_ids", "inputs", "metadata", "name", "parent_ids",
-                 "run_id", "run_type", "sink", "tags", "tool_call_id", "visible")
+    __slots__ = (
+        "_base",
+        "_child_ids",
+        "inputs",
+        "metadata",
+        "name",
+        "parent_ids",
+        "run_id",
+        "run_type",
+        "sink",
+        "tags",
+        "tool_call_id",
+        "visible",
+    )
 
     def __init__(
         self,
@@ -187,9 +210,7 @@ class Run:
             inputs = self.sink.root_input
         self.inputs = inputs
         if self.visible:
-            self._send(
-                f"on_{self.run_type}_start", {} if inputs is NO_INPUT else {"input": inputs}
-            )
+            self._send(f"on_{self.run_type}_start", {} if inputs is NO_INPUT else {"input": inputs})
 
     def stream(self, chunk: Any) -> None:
         if self.visible:
@@ -262,3 +283,23 @@ def child_config(
     if run is not None:
         out["callbacks"] = run.child(local_tag)
     return out
+
+
+class CallbackManagerForRun:
+    """What LangChain hands ``run_manager=`` parameters: the run's id and ``get_child()``.
+
+    ``config={"callbacks": run_manager.get_child()}`` makes nested calls children of
+    this run, as in LangChain.
+    """
+
+    __slots__ = ("run",)
+
+    def __init__(self, run: Run | None) -> None:
+        self.run = run
+
+    @property
+    def run_id(self) -> str | None:
+        return self.run.run_id if self.run is not None else None
+
+    def get_child(self, tag: str | None = None) -> RunParent | None:
+        return self.run.child(tag) if self.run is not None else None

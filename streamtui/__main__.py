@@ -1,0 +1,5 @@
+"""``python -m streamtui`` is the ``streamtui`` command."""
+
+from streamtui.cli import main
+
+main()
