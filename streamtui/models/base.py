@@ -128,14 +128,6 @@ class BaseChatModel(_ModelBase):
         return messages, run, chunk_id
 
     @staticmethod
-    def _label(chunk: AIMessageChunk, chunk_id: str, run: Run | None) -> AIMessageChunk:
-        if chunk.id is None:
-            chunk.id = chunk_id
-        if run is not None:
-            run.stream(chunk)
-        return chunk
-
-    @staticmethod
     def _closing_chunk(last: AIMessageChunk | None, chunk_id: str) -> AIMessageChunk | None:
         # LangChain marks the end of every stream; add an empty marker if the provider
         # did not mark its last chunk.
@@ -147,6 +139,23 @@ class BaseChatModel(_ModelBase):
             id=chunk_id,
         )
 
+    def _finish(
+        self, chunks: list[AIMessageChunk], run: Run | None, as_message: bool
+    ) -> AIMessageChunk | AIMessage:
+        """Merge a finished stream and end the run with it (chunk for streams, message
+        for ``invoke``, as LangChain reports them)."""
+        if not chunks:
+            raise ValueError(f"{self.get_name()} returned no output")
+        if len(chunks) > 1 and _is_closing_marker(chunks[-1]):
+            # The closing marker is not part of the reply (LangChain leaves it out too).
+            chunks = chunks[:-1]
+        merged: AIMessageChunk | AIMessage = merge_chunks(chunks)
+        if as_message:
+            merged = message_chunk_to_message(merged)  # type: ignore[assignment]
+        if run is not None:
+            run.end(merged)
+        return merged
+
     def _chunks(
         self,
         messages: list[BaseMessage],
@@ -154,16 +163,33 @@ class BaseChatModel(_ModelBase):
         chunk_id: str,
         stop: list[str] | None,
         kwargs: dict[str, Any],
+        result: list[Any],
+        as_message: bool = False,
     ) -> Iterator[AIMessageChunk]:
-        last = None
-        for chunk in self._stream(messages, stop, **kwargs):
-            last = self._label(chunk, chunk_id, run)
-            yield last
-        closing = self._closing_chunk(last, chunk_id)
-        if closing is not None:
+        """The one sync streaming loop: ids, stream events, the closing marker, then the
+        run's end or its error. The merged reply (an ``AIMessage`` if ``as_message``) is
+        appended to ``result`` for ``invoke``."""
+        chunks: list[AIMessageChunk] = []
+        report = run.stream if run is not None else None
+        try:
+            for chunk in self._stream(messages, stop, **kwargs):
+                if chunk.id is None:
+                    chunk.id = chunk_id
+                if report is not None:
+                    report(chunk)
+                chunks.append(chunk)
+                yield chunk
+            closing = self._closing_chunk(chunks[-1] if chunks else None, chunk_id)
+            if closing is not None:
+                if report is not None:
+                    report(closing)
+                chunks.append(closing)
+                yield closing
+            result.append(self._finish(chunks, run, as_message))
+        except BaseException as e:
             if run is not None:
-                run.stream(closing)
-            yield closing
+                run.error(e)
+            raise
 
     async def _achunks(
         self,
@@ -172,33 +198,37 @@ class BaseChatModel(_ModelBase):
         chunk_id: str,
         stop: list[str] | None,
         kwargs: dict[str, Any],
+        result: list[Any],
+        as_message: bool = False,
     ) -> AsyncIterator[AIMessageChunk]:
-        last = None
-        pace = run.sink.pace if run is not None else None
+        """The async twin of ``_chunks``; also yields to a consumer that fell behind."""
+        chunks: list[AIMessageChunk] = []
+        report = run.stream if run is not None else None
+        sink = run.sink if run is not None else None
         gen = self._astream(messages, stop, **kwargs)
         try:
             async for chunk in gen:
-                last = self._label(chunk, chunk_id, run)
-                yield last
-                if pace is not None:
-                    await pace()
+                if chunk.id is None:
+                    chunk.id = chunk_id
+                if report is not None:
+                    report(chunk)
+                chunks.append(chunk)
+                yield chunk
+                if sink is not None and sink.congested():
+                    await sink.pace()
+            closing = self._closing_chunk(chunks[-1] if chunks else None, chunk_id)
+            if closing is not None:
+                if report is not None:
+                    report(closing)
+                chunks.append(closing)
+                yield closing
+            result.append(self._finish(chunks, run, as_message))
+        except BaseException as e:
+            if run is not None:
+                run.error(e)
+            raise
         finally:
             await gen.aclose()  # type: ignore[attr-defined]
-        closing = self._closing_chunk(last, chunk_id)
-        if closing is not None:
-            if run is not None:
-                run.stream(closing)
-            yield closing
-
-    @staticmethod
-    def _merge(chunks: list[AIMessageChunk], name: str) -> AIMessageChunk:
-        if not chunks:
-            raise ValueError(f"{name} returned no output")
-        last = chunks[-1]
-        if len(chunks) > 1 and _is_closing_marker(last):
-            # The closing marker is not part of the reply (LangChain leaves it out too).
-            chunks = chunks[:-1]
-        return merge_chunks(chunks)  # type: ignore[no-any-return]
 
     # --- public API -----------------------------------------------------------------
 
@@ -211,21 +241,22 @@ class BaseChatModel(_ModelBase):
         **kwargs: Any,
     ) -> AIMessage:
         messages, run, chunk_id = self._start(input, config)
+        if run is not None and not self._streaming_disabled(kwargs):
+            result: list[Any] = []
+            for _ in self._chunks(messages, run, chunk_id, stop, kwargs, result, True):
+                pass
+            return result[0]  # type: ignore[no-any-return]
         try:
-            if run is not None and not self._streaming_disabled(kwargs):
-                chunks = list(self._chunks(messages, run, chunk_id, stop, kwargs))
-                message = message_chunk_to_message(self._merge(chunks, self.get_name()))
-            else:
-                message = self._generate(messages, stop, **kwargs)
-                if message.id is None:
-                    message.id = chunk_id
+            message = self._generate(messages, stop, **kwargs)
         except BaseException as e:
             if run is not None:
                 run.error(e)
             raise
+        if message.id is None:
+            message.id = chunk_id
         if run is not None:
             run.end(message)
-        return message  # type: ignore[return-value]
+        return message
 
     async def ainvoke(
         self,
@@ -236,21 +267,22 @@ class BaseChatModel(_ModelBase):
         **kwargs: Any,
     ) -> AIMessage:
         messages, run, chunk_id = self._start(input, config)
+        if run is not None and not self._streaming_disabled(kwargs):
+            result: list[Any] = []
+            async for _ in self._achunks(messages, run, chunk_id, stop, kwargs, result, True):
+                pass
+            return result[0]  # type: ignore[no-any-return]
         try:
-            if run is not None and not self._streaming_disabled(kwargs):
-                chunks = [c async for c in self._achunks(messages, run, chunk_id, stop, kwargs)]
-                message = message_chunk_to_message(self._merge(chunks, self.get_name()))
-            else:
-                message = await self._agenerate(messages, stop, **kwargs)
-                if message.id is None:
-                    message.id = chunk_id
+            message = await self._agenerate(messages, stop, **kwargs)
         except BaseException as e:
             if run is not None:
                 run.error(e)
             raise
+        if message.id is None:
+            message.id = chunk_id
         if run is not None:
             run.end(message)
-        return message  # type: ignore[return-value]
+        return message
 
     def stream(
         self,
@@ -261,22 +293,11 @@ class BaseChatModel(_ModelBase):
         **kwargs: Any,
     ) -> Iterator[AIMessageChunk]:
         if self._streaming_disabled(kwargs):
-            yield _as_chunk(self.invoke(input, config, stop=stop, **kwargs))
-            return
+            return iter((_as_chunk(self.invoke(input, config, stop=stop, **kwargs)),))
         messages, run, chunk_id = self._start(input, config)
-        chunks: list[AIMessageChunk] = []
-        try:
-            for chunk in self._chunks(messages, run, chunk_id, stop, kwargs):
-                chunks.append(chunk)
-                yield chunk
-        except BaseException as e:
-            if run is not None:
-                run.error(e)
-            raise
-        if run is not None:
-            run.end(self._merge(chunks, self.get_name()))
+        return self._chunks(messages, run, chunk_id, stop, kwargs, [])
 
-    async def astream(
+    def astream(
         self,
         input: Any,
         config: RunnableConfig | None = None,
@@ -285,23 +306,18 @@ class BaseChatModel(_ModelBase):
         **kwargs: Any,
     ) -> AsyncIterator[AIMessageChunk]:
         if self._streaming_disabled(kwargs):
-            yield _as_chunk(await self.ainvoke(input, config, stop=stop, **kwargs))
-            return
+            return self._astream_disabled(input, config, stop, kwargs)
         messages, run, chunk_id = self._start(input, config)
-        chunks: list[AIMessageChunk] = []
-        gen = self._achunks(messages, run, chunk_id, stop, kwargs)
-        try:
-            async for chunk in gen:
-                chunks.append(chunk)
-                yield chunk
-        except BaseException as e:
-            if run is not None:
-                run.error(e)
-            raise
-        finally:
-            await gen.aclose()
-        if run is not None:
-            run.end(self._merge(chunks, self.get_name()))
+        return self._achunks(messages, run, chunk_id, stop, kwargs, [])
+
+    async def _astream_disabled(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> AsyncIterator[AIMessageChunk]:
+        yield _as_chunk(await self.ainvoke(input, config, stop=stop, **kwargs))
 
 
 def _is_closing_marker(chunk: AIMessageChunk) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
 from streamtui.models.base import BaseChatModel, BaseLLM
-from streamtui.runtime.messages import AIMessage, AIMessageChunk, BaseMessage
+from streamtui.runtime.messages import AIMessage, AIMessageChunk, BaseMessage, text_chunk
 from streamtui.runtime.outputs import GenerationChunk
 
 __all__ = ["ScriptedChatModel", "ScriptedLLM", "ScriptedModelError", "split_text"]
@@ -186,7 +186,7 @@ class ScriptedChatModel(BaseChatModel):
         script = self._script
         response = script.next_response()
         pieces = script.pieces(response)
-        chunks: list[AIMessageChunk] = [AIMessageChunk(content=p) for p in pieces]
+        chunks: list[AIMessageChunk] = [text_chunk(p) for p in pieces]
         if isinstance(response, AIMessage):
             for index, call in enumerate(response.tool_calls):
                 args = json.dumps(call["args"])

@@ -241,18 +241,31 @@ class Runnable(Generic[Input, Output]):
         **kwargs: Any,
     ) -> Iterator[Any]:
         """The transform path as one run: starts at the first input chunk, streams each
-        output chunk as an event, ends with the added-up input and output."""
+        output chunk as an event, ends with the added-up input and output.
+
+        Untraced (nobody listening), the body's own iterator is returned: no extra hop.
+        """
         config = ensure_config(config)
         if config.get("callbacks") is None:
-            yield from body(input, config, None, **kwargs)
-            return
+            return body(input, config, None, **kwargs)  # type: ignore[no-any-return]
+        return self._traced(input, config, body, kwargs)
+
+    def _traced(
+        self,
+        input: Iterator[Any],
+        config: RunnableConfig,
+        body: ChunkBody,
+        kwargs: dict[str, Any],
+    ) -> Iterator[Any]:
         first = next(input, _END)
-        state = _StreamRun(self, config, first)
+        state = _StreamRun(self, config)
         run = state.run
+        report, keep = run.stream, state.outputs.add  # type: ignore[union-attr]
         source = state.record(first, input)
         try:
             for chunk in body(source, config, run, **kwargs):
-                state.output(chunk)
+                report(chunk)
+                keep(chunk)
                 yield chunk
             for _ in source:
                 pass
@@ -261,7 +274,7 @@ class Runnable(Generic[Input, Output]):
             raise
         state.finish()
 
-    async def _atransform_traced(
+    def _atransform_traced(
         self,
         input: AsyncIterator[Any],
         config: RunnableConfig | None,
@@ -270,21 +283,26 @@ class Runnable(Generic[Input, Output]):
     ) -> AsyncIterator[Any]:
         config = ensure_config(config)
         if config.get("callbacks") is None:
-            gen = body(input, config, None, **kwargs)
-            try:
-                async for chunk in gen:
-                    yield chunk
-            finally:
-                await gen.aclose()
-            return
+            return body(input, config, None, **kwargs)  # type: ignore[no-any-return]
+        return self._atraced(input, config, body, kwargs)
+
+    async def _atraced(
+        self,
+        input: AsyncIterator[Any],
+        config: RunnableConfig,
+        body: ChunkBody,
+        kwargs: dict[str, Any],
+    ) -> AsyncIterator[Any]:
         first = await anext(input, _END)
-        state = _StreamRun(self, config, first)
+        state = _StreamRun(self, config)
         run = state.run
+        report, keep = run.stream, state.outputs.add  # type: ignore[union-attr]
         source = state.arecord(first, input)
         gen = body(source, config, run, **kwargs)
         try:
             async for chunk in gen:
-                state.output(chunk)
+                report(chunk)
+                keep(chunk)
                 yield chunk
             async for _ in source:
                 pass
@@ -294,6 +312,64 @@ class Runnable(Generic[Input, Output]):
         finally:
             await gen.aclose()
         state.finish()
+
+    def _map_traced(
+        self, input: Iterator[Any], config: RunnableConfig | None, fn: Callable[[Any], Any]
+    ) -> Iterator[Any]:
+        """The transform path of a chunk-by-chunk step (a parser): one loop, no inner
+        generators. Same events as ``_transform_traced``."""
+        config = ensure_config(config)
+        if config.get("callbacks") is None:
+            return map(fn, input)
+        return self._map_traced_run(input, config, fn)
+
+    def _map_traced_run(
+        self, input: Iterator[Any], config: RunnableConfig, fn: Callable[[Any], Any]
+    ) -> Iterator[Any]:
+        state: _StreamRun | None = None
+        try:
+            for chunk in input:
+                if state is None:
+                    state = _StreamRun(self, config)
+                    take, report, keep = state.take_fns()
+                take(chunk)
+                out = fn(chunk)
+                report(out)
+                keep(out)
+                yield out
+        except BaseException as e:
+            if state is not None:
+                state.fail(e)
+            raise
+        (state or _StreamRun(self, config)).finish()
+
+    def _amap_traced(
+        self, input: AsyncIterator[Any], config: RunnableConfig | None, fn: Callable[[Any], Any]
+    ) -> AsyncIterator[Any]:
+        config = ensure_config(config)
+        if config.get("callbacks") is None:
+            return _amap(fn, input)
+        return self._amap_traced_run(input, config, fn)
+
+    async def _amap_traced_run(
+        self, input: AsyncIterator[Any], config: RunnableConfig, fn: Callable[[Any], Any]
+    ) -> AsyncIterator[Any]:
+        state: _StreamRun | None = None
+        try:
+            async for chunk in input:
+                if state is None:
+                    state = _StreamRun(self, config)
+                    take, report, keep = state.take_fns()
+                take(chunk)
+                out = fn(chunk)
+                report(out)
+                keep(out)
+                yield out
+        except BaseException as e:
+            if state is not None:
+                state.fail(e)
+            raise
+        (state or _StreamRun(self, config)).finish()
 
     # --- events -------------------------------------------------------------------
 
@@ -374,10 +450,16 @@ class _StreamRun:
 
     __slots__ = ("inputs", "outputs", "run")
 
-    def __init__(self, runnable: Runnable[Any, Any], config: RunnableConfig, first: Any) -> None:
+    def __init__(self, runnable: Runnable[Any, Any], config: RunnableConfig) -> None:
         self.run = start_run(config, runnable.get_name(), runnable.run_type, NO_INPUT)
         self.inputs = Accumulator()
         self.outputs = Accumulator()
+
+    def take_fns(
+        self,
+    ) -> tuple[Callable[[Any], None], Callable[[Any], None], Callable[[Any], None]]:
+        """Bound methods for the per-chunk loop: record input, report and keep output."""
+        return self.inputs.add, self.run.stream, self.outputs.add  # type: ignore[union-attr]
 
     def record(self, first: Any, rest: Iterator[Any]) -> Iterator[Any]:
         add = self.inputs.add
@@ -399,10 +481,6 @@ class _StreamRun:
             add(chunk)
             yield chunk
 
-    def output(self, chunk: Any) -> None:
-        self.run.stream(chunk)  # type: ignore[union-attr]
-        self.outputs.add(chunk)
-
     def finish(self) -> None:
         run = self.run
         if run is not None:
@@ -411,6 +489,11 @@ class _StreamRun:
     def fail(self, error: BaseException) -> None:
         if self.run is not None:
             self.run.error(error, self.inputs.value(NO_INPUT))
+
+
+async def _amap(fn: Callable[[Any], Any], input: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for chunk in input:
+        yield fn(chunk)
 
 
 # --- sequence ---------------------------------------------------------------------

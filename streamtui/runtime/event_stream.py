@@ -51,6 +51,9 @@ class EventQueueSink(EventSink):
     def close(self) -> None:
         self.put(_DONE)
 
+    def congested(self) -> bool:
+        return len(self._items) > self.buffer_size
+
     async def pace(self) -> None:
         if len(self._items) > self.buffer_size and threading.get_ident() == self._thread:
             room = self._room

@@ -65,13 +65,26 @@ class BaseOutputParser(Runnable[Any, Any]):
 
 
 class BaseTransformOutputParser(BaseOutputParser):
-    """A parser that emits output while the model is still streaming."""
+    """A parser that emits output while the model is still streaming.
+
+    A parser whose output chunk depends only on its input chunk implements
+    ``parse_chunk``; one that keeps state across chunks (JSON) overrides ``_parse_stream``
+    and ``_aparse_stream`` instead.
+    """
+
+    def parse_chunk(self, chunk: Any) -> Any:
+        raise NotImplementedError
 
     def _parse_stream(self, chunks: Iterator[Any]) -> Iterator[Any]:
-        raise NotImplementedError
+        return map(self.parse_chunk, chunks)
 
-    def _aparse_stream(self, chunks: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        raise NotImplementedError
+    async def _aparse_stream(self, chunks: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        parse = self.parse_chunk
+        async for chunk in chunks:
+            yield parse(chunk)
+
+    def _stateless(self) -> bool:
+        return type(self)._parse_stream is BaseTransformOutputParser._parse_stream
 
     def _body(self, input: Iterator[Any], config: RunnableConfig, run: Run | None) -> Any:
         return self._parse_stream(input)
@@ -82,11 +95,15 @@ class BaseTransformOutputParser(BaseOutputParser):
     def transform(
         self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Any]:
+        if self._stateless():
+            return self._map_traced(input, config, self.parse_chunk)
         return self._transform_traced(input, config, self._body)
 
     def atransform(
         self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
+        if self._stateless():
+            return self._amap_traced(input, config, self.parse_chunk)
         return self._atransform_traced(input, config, self._abody)
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
@@ -102,10 +119,5 @@ class StrOutputParser(BaseTransformOutputParser):
     def parse(self, text: str) -> str:
         return text
 
-    def _parse_stream(self, chunks: Iterator[Any]) -> Iterator[str]:
-        for chunk in chunks:
-            yield chunk_text(chunk)
-
-    async def _aparse_stream(self, chunks: AsyncIterator[Any]) -> AsyncIterator[str]:
-        async for chunk in chunks:
-            yield chunk_text(chunk)
+    def parse_chunk(self, chunk: Any) -> str:
+        return chunk_text(chunk)

@@ -110,8 +110,12 @@ class EventSink:
     def run_failed(self, run: Run, error: BaseException) -> None:
         """A run raised. ``astream_events`` shows only tool errors; the bus shows all."""
 
+    def congested(self) -> bool:
+        """True when the consumer is far behind; producers then ``await pace()``."""
+        return False
+
     async def pace(self) -> None:
-        """Wait while the consumer is far behind (called between model tokens)."""
+        """Wait until the consumer has caught up."""
 
 
 class RunParent:
@@ -143,8 +147,9 @@ class Run:
     """One run of one runnable, reporting to a sink."""
 
     __slots__ = (
-        "_base",
         "_child_ids",
+        "_put",
+        "_stream_event",
         "inputs",
         "metadata",
         "name",
@@ -178,15 +183,8 @@ class Run:
         self.tool_call_id: str | None = None
         self.visible = sink.filter.accepts(name, run_type, tags)
         self._child_ids: list[str] | None = None
-        self._base = {
-            "event": "",
-            "name": name,
-            "run_id": run_id,
-            "parent_ids": parent_ids,
-            "tags": tags,
-            "metadata": metadata,
-            "data": None,
-        }
+        self._stream_event = f"on_{run_type}_stream"
+        self._put = sink.put
 
     @property
     def is_root(self) -> bool:
@@ -198,11 +196,18 @@ class Run:
             ids = self._child_ids = [*self.parent_ids, self.run_id]
         return RunParent(self.sink, ids, self, local_tag)
 
-    def _send(self, event: str, data: dict[str, Any]) -> None:
-        ev = self._base.copy()
-        ev["event"] = event
-        ev["data"] = data
-        self.sink.put(ev)
+    def _send(self, event: str, data: Any) -> None:
+        self._put(
+            {
+                "event": event,
+                "name": self.name,
+                "run_id": self.run_id,
+                "parent_ids": self.parent_ids,
+                "tags": self.tags,
+                "metadata": self.metadata,
+                "data": data,
+            }
+        )
 
     def begin(self, inputs: Any) -> None:
         """Report the start; ``NO_INPUT`` for a step whose input is still streaming."""
@@ -213,11 +218,19 @@ class Run:
             self._send(f"on_{self.run_type}_start", {} if inputs is NO_INPUT else {"input": inputs})
 
     def stream(self, chunk: Any) -> None:
+        # The per-token hot path: one dict literal, no helper call.
         if self.visible:
-            ev = self._base.copy()
-            ev["event"] = f"on_{self.run_type}_stream"
-            ev["data"] = {"chunk": chunk}
-            self.sink.put(ev)
+            self._put(
+                {
+                    "event": self._stream_event,
+                    "name": self.name,
+                    "run_id": self.run_id,
+                    "parent_ids": self.parent_ids,
+                    "tags": self.tags,
+                    "metadata": self.metadata,
+                    "data": {"chunk": chunk},
+                }
+            )
 
     def end(self, output: Any, inputs: Any = NO_INPUT) -> None:
         if inputs is NO_INPUT:
