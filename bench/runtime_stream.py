@@ -151,6 +151,31 @@ class Sample:
     seconds: float
     events: int  # events for astream_events, output chunks otherwise
     text_len: int
+    gc_seconds: float = 0.0  # time spent in the cyclic garbage collector while timed
+
+
+class _GCClock:
+    """Adds up the time the cyclic GC runs (via ``gc.callbacks``) while active."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.total += time.perf_counter() - self._start
+
+    def __enter__(self) -> _GCClock:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+
+GC_ENABLED = True  # --no-gc turns the cyclic GC off inside timed regions (diagnosis)
 
 
 async def _time_astream_events(chain: Any) -> Sample:
@@ -190,11 +215,20 @@ def _time_stream(chain: Any) -> Sample:
 def run_once(lib: str, mode: str, text: str, chunks: list[str]) -> Sample:
     chain = BUILDERS[lib](text, chunks)  # fresh chain and model, not timed
     gc.collect()
-    if mode == "astream_events":
-        return asyncio.run(_time_astream_events(chain))
-    if mode == "astream":
-        return asyncio.run(_time_astream(chain))
-    return _time_stream(chain)
+    if not GC_ENABLED:
+        gc.disable()
+    try:
+        with _GCClock() as clock:
+            if mode == "astream_events":
+                sample = asyncio.run(_time_astream_events(chain))
+            elif mode == "astream":
+                sample = asyncio.run(_time_astream(chain))
+            else:
+                sample = _time_stream(chain)
+    finally:
+        gc.enable()
+    sample.gc_seconds = clock.total
+    return sample
 
 
 # --- a measurement: best of several runs --------------------------------------------------
@@ -232,6 +266,10 @@ class Result:
     def events_per_s(self) -> float:
         return self.events / self.seconds
 
+    @property
+    def gc_share(self) -> float:
+        return self.best.gc_seconds / self.seconds
+
 
 def libs_for(mode: str, native: bool) -> tuple[str, ...]:
     if mode == "stream" or not native:
@@ -268,7 +306,7 @@ def measure(
                         results[lib, mode, n].samples.append(sample)
                         print(
                             f"  {mode:>14} N={n:>7,} {lib:>16} run {i + 1}: "
-                            f"{sample.seconds:8.3f} s",
+                            f"{sample.seconds:8.3f} s (GC {sample.gc_seconds:.3f} s)",
                             file=sys.stderr,
                             flush=True,
                         )
@@ -303,8 +341,35 @@ def machine_note() -> str:
     return (
         f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()} "
         f"({platform.python_implementation()}) on {platform.system()}; "
-        f"langchain-core {langchain_core.__version__}, streamtui {streamtui.__version__}"
+        f"langchain-core {langchain_core.__version__}, streamtui {streamtui.__version__} "
+        f"({source_fingerprint()})"
     )
+
+
+def source_fingerprint() -> str:
+    """Which streamtui was measured: git commit (+dirty) and a hash of its sources."""
+    import hashlib
+    import subprocess
+    from pathlib import Path
+
+    pkg = Path(streamtui.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(pkg.rglob("*.py")):
+        digest.update(str(path.relative_to(pkg)).encode())
+        digest.update(path.read_bytes())
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(pkg), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(pkg), "status", "--porcelain", "--", "."],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        where = f"git {commit}{'+uncommitted changes' if dirty else ''}, "
+    except (OSError, subprocess.CalledProcessError):
+        where = ""
+    return f"{where}sources sha256 {digest.hexdigest()[:12]}"
 
 
 def report(
@@ -322,6 +387,9 @@ def report(
     w("langchain = GenericFakeChatModel (as specified; its async path steps the sync")
     w("generator in a worker thread per token). langchain-native = the same fake with a")
     w("native async _astream, like real providers (async modes only).")
+    w("GC share = part of the best run spent in Python's cyclic garbage collector.")
+    if not GC_ENABLED:
+        w("**--no-gc: the cyclic GC was disabled during timed runs (diagnostic only).**")
     w("")
 
     # Mismatch check (same chunks in, so the same output and events are expected).
@@ -344,8 +412,11 @@ def report(
 
     w("### Results")
     w("")
-    w("| mode | N | tokens | library | runs | best s | tokens/s | µs/token | events | events/s |")
-    w("|---|--:|--:|---|--:|--:|--:|--:|--:|--:|")
+    w(
+        "| mode | N | tokens | library | runs | best s | tokens/s | µs/token | events "
+        "| events/s | GC share |"
+    )
+    w("|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|")
     for mode in modes:
         for n in sizes:
             for lib in libs_for(mode, native):
@@ -355,7 +426,7 @@ def report(
                 w(
                     f"| {mode} | {n:,} | {r.chunks:,} | {lib} | {len(r.samples)} | "
                     f"{fmt_s(r.seconds)} | {fmt_rate(r.tokens_per_s)} | "
-                    f"{fmt_us(r.us_per_token)} | {ev} | {evs} |"
+                    f"{fmt_us(r.us_per_token)} | {ev} | {evs} | {r.gc_share:.0%} |"
                 )
     w("")
 
@@ -440,6 +511,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--large", type=int, default=100_000, help="see --lc-large-repeat")
     p.add_argument(
+        "--no-gc",
+        action="store_true",
+        help="disable the cyclic GC inside timed runs (diagnostic: isolates GC cost)",
+    )
+    p.add_argument(
         "--no-native",
         action="store_true",
         help="skip the langchain-native variant (GenericFakeChatModel with native _astream)",
@@ -457,6 +533,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"sizes={sizes} modes={modes} repeat={args.repeat} "
           f"lc-large-repeat={args.lc_large_repeat}", file=sys.stderr)
     t0 = time.perf_counter()
+    global GC_ENABLED
+    GC_ENABLED = not args.no_gc
     native = not args.no_native
     results = measure(sizes, modes, args.repeat, args.lc_large_repeat, args.large, native)
     print(report(results, sizes, modes, native))

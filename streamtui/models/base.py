@@ -7,7 +7,7 @@ watcher sees every token even from code that never asked for a stream.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, Literal
 
 from streamtui.runtime.base import Runnable
@@ -371,12 +371,84 @@ class BaseLLM(_ModelBase):
         prompt = to_prompt(input)
         return prompt, start_run(config, self.get_name(), "llm", {"prompts": [prompt]})
 
-    @staticmethod
-    def _result(text: str, info: dict[str, Any] | None, kind: str) -> dict[str, Any]:
-        return {
-            "generations": [[{"text": text, "generation_info": info, "type": kind}]],
-            "llm_output": None,
-        }
+    def _finish(self, parts: list[GenerationChunk], run: Run | None) -> str:
+        merged = GenerationChunk.merge(parts) if parts else GenerationChunk()
+        if run is not None:
+            run.end(
+                {
+                    "generations": [
+                        [
+                            {
+                                "text": merged.text,
+                                "generation_info": merged.generation_info,
+                                "type": "Generation",
+                            }
+                        ]
+                    ],
+                    "llm_output": None,
+                }
+            )
+        return merged.text
+
+    def _reporter(self, run: Run | None, streaming: bool) -> Callable[[GenerationChunk], None]:
+        if run is None or not streaming:
+            return _ignore
+        if run.is_root:
+            # LangChain reports a streamed root by its output (text), a nested LLM by
+            # its token callbacks (GenerationChunk).
+            return lambda chunk: run.stream(chunk.text)
+        return run.stream
+
+    def _pieces(
+        self,
+        prompt: str,
+        run: Run | None,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        result: list[str],
+        streaming: bool,
+    ) -> Iterator[str]:
+        """The one sync loop: stream events (when streaming), then end or error."""
+        parts: list[GenerationChunk] = []
+        report = self._reporter(run, streaming)
+        try:
+            for chunk in self._stream(prompt, stop, **kwargs):
+                parts.append(chunk)
+                report(chunk)
+                yield chunk.text
+            result.append(self._finish(parts, run))
+        except BaseException as e:
+            if run is not None:
+                run.error(e)
+            raise
+
+    async def _apieces(
+        self,
+        prompt: str,
+        run: Run | None,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        result: list[str],
+        streaming: bool,
+    ) -> AsyncIterator[str]:
+        parts: list[GenerationChunk] = []
+        report = self._reporter(run, streaming)
+        sink = run.sink if run is not None else None
+        gen = self._astream(prompt, stop, **kwargs)
+        try:
+            async for chunk in gen:
+                parts.append(chunk)
+                report(chunk)
+                yield chunk.text
+                if sink is not None and sink.congested():
+                    await sink.pace()
+            result.append(self._finish(parts, run))
+        except BaseException as e:
+            if run is not None:
+                run.error(e)
+            raise
+        finally:
+            await gen.aclose()  # type: ignore[attr-defined]
 
     def invoke(
         self,
@@ -387,15 +459,10 @@ class BaseLLM(_ModelBase):
         **kwargs: Any,
     ) -> str:
         prompt, run = self._start(input, config)
-        try:
-            merged = GenerationChunk.merge(list(self._stream(prompt, stop, **kwargs)))
-        except BaseException as e:
-            if run is not None:
-                run.error(e)
-            raise
-        if run is not None:
-            run.end(self._result(merged.text, merged.generation_info, "Generation"))
-        return merged.text
+        result: list[str] = []
+        for _ in self._pieces(prompt, run, stop, kwargs, result, streaming=False):
+            pass
+        return result[0]
 
     async def ainvoke(
         self,
@@ -406,16 +473,10 @@ class BaseLLM(_ModelBase):
         **kwargs: Any,
     ) -> str:
         prompt, run = self._start(input, config)
-        try:
-            parts = [c async for c in self._astream(prompt, stop, **kwargs)]
-            merged = GenerationChunk.merge(parts)
-        except BaseException as e:
-            if run is not None:
-                run.error(e)
-            raise
-        if run is not None:
-            run.end(self._result(merged.text, merged.generation_info, "Generation"))
-        return merged.text
+        result: list[str] = []
+        async for _ in self._apieces(prompt, run, stop, kwargs, result, streaming=False):
+            pass
+        return result[0]
 
     def stream(
         self,
@@ -426,22 +487,9 @@ class BaseLLM(_ModelBase):
         **kwargs: Any,
     ) -> Iterator[str]:
         prompt, run = self._start(input, config)
-        parts: list[GenerationChunk] = []
-        try:
-            for chunk in self._stream(prompt, stop, **kwargs):
-                parts.append(chunk)
-                if run is not None:
-                    run.stream(chunk)
-                yield chunk.text
-        except BaseException as e:
-            if run is not None:
-                run.error(e)
-            raise
-        if run is not None:
-            merged = GenerationChunk.merge(parts) if parts else GenerationChunk()
-            run.end(self._result(merged.text, merged.generation_info, "GenerationChunk"))
+        return self._pieces(prompt, run, stop, kwargs, [], streaming=True)
 
-    async def astream(
+    def astream(
         self,
         input: Any,
         config: RunnableConfig | None = None,
@@ -450,23 +498,8 @@ class BaseLLM(_ModelBase):
         **kwargs: Any,
     ) -> AsyncIterator[str]:
         prompt, run = self._start(input, config)
-        parts: list[GenerationChunk] = []
-        pace = run.sink.pace if run is not None else None
-        gen = self._astream(prompt, stop, **kwargs)
-        try:
-            async for chunk in gen:
-                parts.append(chunk)
-                if run is not None:
-                    run.stream(chunk)
-                yield chunk.text
-                if pace is not None:
-                    await pace()
-        except BaseException as e:
-            if run is not None:
-                run.error(e)
-            raise
-        finally:
-            await gen.aclose()  # type: ignore[attr-defined]
-        if run is not None:
-            merged = GenerationChunk.merge(parts) if parts else GenerationChunk()
-            run.end(self._result(merged.text, merged.generation_info, "GenerationChunk"))
+        return self._apieces(prompt, run, stop, kwargs, [], streaming=True)
+
+
+def _ignore(chunk: Any) -> None:
+    return None

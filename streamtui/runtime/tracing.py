@@ -211,9 +211,11 @@ class Run:
 
     def begin(self, inputs: Any) -> None:
         """Report the start; ``NO_INPUT`` for a step whose input is still streaming."""
-        if self.is_root and self.sink.root_input is not NO_INPUT:
-            inputs = self.sink.root_input
         self.inputs = inputs
+        if self.is_root and self.sink.root_input is not NO_INPUT:
+            # The caller's input, known before a lazily started root sees its own; only
+            # the start event shows it (errors still report what the run really got).
+            inputs = self.sink.root_input
         if self.visible:
             self._send(f"on_{self.run_type}_start", {} if inputs is NO_INPUT else {"input": inputs})
 

@@ -127,9 +127,7 @@ def _model_name(event: str, name: str) -> str:
 
 def normalize_metadata(metadata: Mapping[str, Any] | None) -> dict[str, Any]:
     return {
-        k: v
-        for k, v in (metadata or {}).items()
-        if not k.startswith("ls_") and k != "lc_versions"
+        k: v for k, v in (metadata or {}).items() if not k.startswith("ls_") and k != "lc_versions"
     }
 
 
@@ -184,9 +182,7 @@ def normalize_value(value: Any, labels: Labeler) -> Any:
     cls = type(value).__name__
     if isinstance(value, BaseException):
         return {"type": cls, "exception": True, "str": str(value)}
-    if cls in _MESSAGE_TYPES or (
-        hasattr(value, "content") and hasattr(value, "additional_kwargs")
-    ):
+    if cls in _MESSAGE_TYPES or (hasattr(value, "content") and hasattr(value, "additional_kwargs")):
         return normalize_message(value, labels)
     if cls == "ChatPromptValue" or (cls.endswith("PromptValue") and hasattr(value, "messages")):
         return {"type": cls, "messages": [normalize_message(m, labels) for m in value.messages]}

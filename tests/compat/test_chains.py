@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("langchain_core")
 
-from .harness import (  # noqa: E402
+from .harness import (
     LC,
     ST,
     assert_same_outputs,
@@ -138,9 +138,9 @@ def test_nested_sequences_tags_metadata_run_names():
         middle = ns.RunnableSequence(
             ns.ChatPromptTemplate.from_template("q {topic}"), inner, name="middle"
         ).with_config(tags=["middle_tag"], metadata={"level": "middle", "m": 1})
-        return (
-            middle | ns.RunnableLambda(lambda s: s.upper(), name="upper")
-        ).with_config(tags=["root_tag"], metadata={"level": "root", "r": 1})
+        return (middle | ns.RunnableLambda(lambda s: s.upper(), name="upper")).with_config(
+            tags=["root_tag"], metadata={"level": "root", "r": 1}
+        )
 
     compare_events(build, {"topic": "owls"})
 
@@ -205,3 +205,56 @@ def test_fake_list_chat_model_vs_scripted_chars():
     lc_m = LC.FakeListChatModel(responses=["ab c"])
     st_m = ST.ScriptedChatModel(["ab c"], chunking="chars")
     assert norm(list(lc_m.stream("hi"))) == norm(list(st_m.stream("hi")))
+
+
+# --- 13. models alone: events and outputs ---------------------------------------------
+
+
+def test_chat_model_root_events():
+    compare_events(lambda ns: ns.chat_model(TEXT), "hi")
+
+
+def test_chat_model_root_message_list_input():
+    compare_events(lambda ns: ns.chat_model(TEXT), [("system", "be brief"), ("human", "hi")])
+
+
+def test_chat_model_outputs():
+    res = assert_same_outputs(lambda ns: ns.chat_model(TEXT), "hi")
+    assert [c["content"] for c in res["stream"][0]] == words(TEXT)
+    assert res["stream"][0][-1]["chunk_position"] == "last"
+
+
+def tool_call_reply(ns):
+    return ns.AIMessage(
+        content="let me add",
+        tool_calls=[
+            {"name": "add", "args": {"a": 1, "b": 22}, "id": "call_1", "type": "tool_call"},
+            {
+                "name": "mul",
+                "args": {"x": "long argument value"},
+                "id": "call_2",
+                "type": "tool_call",
+            },
+        ],
+    )
+
+
+def test_tool_call_chunks_events():
+    def build(ns):
+        return ns.ChatPromptTemplate.from_template("{q}") | ns.chunked_chat_model(
+            tool_call_reply(ns)
+        )
+
+    lc, _ = compare_events(build, {"q": "add"})
+    end = next(e for e in lc if e["event"] == "on_chat_model_end")
+    assert [c["name"] for c in end["data"]["output"]["tool_calls"]] == ["add", "mul"]
+
+
+def test_tool_call_chunks_outputs():
+    assert_same_outputs(lambda ns: ns.chunked_chat_model(tool_call_reply(ns)), "hi")
+
+
+def test_chunked_model_outputs_and_events():
+    chunks = ["Hel", "lo", ", ", "wor", "ld"]
+    assert_same_outputs(lambda ns: ns.chunked_chat_model(chunks), "hi")
+    compare_events(lambda ns: ns.chunked_chat_model(chunks) | ns.StrOutputParser(), "hi")

@@ -7,13 +7,15 @@ import pytest
 
 pytest.importorskip("langchain_core")
 
-from .harness import (  # noqa: E402
-    assert_same_outcome,
+from .harness import (
+    LC,
+    ST,
     assert_same_outputs,
     compare_events,
+    outcome,
     run,
 )
-from .normalize import normalize_metadata  # noqa: E402
+from .normalize import normalize_metadata
 
 TEXT = "hello big world"
 
@@ -50,7 +52,8 @@ def test_chain_decorator_as_root_async():
 
 
 def test_chain_decorator_sync_invoke_of_async_function():
-    # langchain: TypeError("Cannot invoke a coroutine function synchronously...")
+    # Documented difference (docs/compat.md, Runnables): langchain raises TypeError,
+    # streamtui runs the coroutine function and returns what ainvoke would.
     def call(ns):
         @ns.chain
         async def shout(x: dict) -> str:
@@ -58,7 +61,8 @@ def test_chain_decorator_sync_invoke_of_async_function():
 
         return shout.invoke({"topic": "owls"})
 
-    assert_same_outcome(call)
+    assert outcome(lambda: call(LC)) == ("raises", "TypeError")
+    assert outcome(lambda: call(ST)) == ("ok", "OWLS!")
 
 
 def test_named_lambda_inside_sequence():
@@ -267,20 +271,36 @@ def test_generator_function_coerced_passes_through():
 
 
 def test_sync_only_generator_on_async_path():
-    # langchain: a sync-only RunnableGenerator raises NotImplementedError on astream.
-    def call(ns):
+    # Documented difference (docs/compat.md, Runnables): a sync-only generator on the
+    # async path. langchain raises (NotImplementedError from RunnableGenerator for a
+    # coerced generator function, TypeError from RunnableLambda); streamtui streams it.
+    def coerced(ns):
         def upper(chunks):
             for c in chunks:
                 yield c.upper()
 
-        chain = ns.RunnableLambda(lambda x: x, name="id") | upper
+        return ns.RunnableLambda(lambda x: x, name="id") | upper
 
+    def in_lambda(ns):
+        def upper(x):
+            for c in x:
+                yield c.upper()
+
+        return ns.RunnableLambda(lambda x: x, name="id") | ns.RunnableLambda(upper)
+
+    def astream(chain):
         async def go():
             return [c async for c in chain.astream("ab")]
 
         return run(go())
 
-    assert_same_outcome(call)
+    assert outcome(lambda: astream(coerced(LC))) == ("raises", "NotImplementedError")
+    assert outcome(lambda: astream(coerced(ST))) == ("ok", ["AB"])
+    lc_kind, _ = outcome(lambda: astream(in_lambda(LC)))
+    assert lc_kind == "raises"
+    assert outcome(lambda: astream(in_lambda(ST))) == outcome(
+        lambda: list(in_lambda(LC).stream("ab"))
+    )
 
 
 def test_async_generator_function_coerced_passes_through():
@@ -297,12 +317,7 @@ def test_async_generator_function_coerced_passes_through():
 
 def test_passthrough_passes_through():
     def build(ns):
-        return (
-            prompt(ns)
-            | ns.chat_model(TEXT)
-            | ns.StrOutputParser()
-            | ns.RunnablePassthrough()
-        )
+        return prompt(ns) | ns.chat_model(TEXT) | ns.StrOutputParser() | ns.RunnablePassthrough()
 
     compare_events(build, {"topic": "owls"})
     assert_same_outputs(build, {"topic": "owls"})
@@ -315,7 +330,9 @@ def test_passthrough_with_side_effect_func():
         def record(value: str) -> None:
             seen.setdefault(ns.side, []).append(value)
 
-        return prompt(ns) | ns.chat_model(TEXT) | ns.RunnablePassthrough(record) | ns.StrOutputParser()
+        return (
+            prompt(ns) | ns.chat_model(TEXT) | ns.RunnablePassthrough(record) | ns.StrOutputParser()
+        )
 
     seen.clear()
     compare_events(build, {"topic": "owls"})
@@ -326,8 +343,10 @@ def test_passthrough_with_side_effect_func():
 
 def test_model_directly_before_lambda_buffers_message_chunks():
     def build(ns):
-        return prompt(ns) | ns.chat_model(TEXT) | ns.RunnableLambda(
-            lambda m: m.content, name="content"
+        return (
+            prompt(ns)
+            | ns.chat_model(TEXT)
+            | ns.RunnableLambda(lambda m: m.content, name="content")
         )
 
     compare_events(build, {"topic": "owls"})
@@ -386,3 +405,19 @@ def test_llm_invoke_inside_lambda_does_not_stream():
         return ns.RunnableLambda(call, name="call")
 
     compare_events(build, "prompt")
+
+
+def test_chain_decorator_inside_sequence_sync_and_async():
+    def build(ns):
+        @ns.chain
+        def exclaim(s: str) -> str:
+            return s + "!"
+
+        @ns.chain
+        async def wrap(x: dict) -> dict:
+            return {"topic": x["topic"].strip()}
+
+        return wrap | prompt(ns) | ns.chat_model(TEXT) | ns.StrOutputParser() | exclaim
+
+    compare_events(build, {"topic": " owls "})
+    assert_same_outputs(build, {"topic": " owls "}, modes=("ainvoke", "astream", "abatch"))

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("langchain_core")
 
-from .harness import assert_same_outputs, compare_events  # noqa: E402
+from .harness import assert_same_outputs, compare_events
 
 
 def two_branch_map(ns):
@@ -23,7 +23,10 @@ def test_dict_coercion_in_sequence_events_per_run():
 
 
 def test_dict_coercion_in_sequence_outputs():
-    res = assert_same_outputs(two_branch_map, {"topic": "owls"})
+    # (stream/astream chunk interleaving is scheduling-dependent: see the multiset test)
+    res = assert_same_outputs(
+        two_branch_map, {"topic": "owls"}, modes=("invoke", "ainvoke", "batch", "abatch")
+    )
     assert res["invoke"][0] == {"a": "one two three", "b": "four five"}
 
 
@@ -46,7 +49,7 @@ def test_explicit_runnable_parallel_root():
         )
 
     compare_events(build, "abc", parallel=True)
-    assert_same_outputs(build, "abc")
+    assert_same_outputs(build, "abc", modes=("invoke", "ainvoke", "batch", "abatch"))
 
 
 def test_parallel_with_tags_and_metadata():
@@ -112,7 +115,10 @@ def test_passthrough_assign_stream_chunks():
     compare_events(build, {"topic": "owls"})
 
 
-def test_assign_inside_sequence():
+def test_assign_inside_sequence_per_run():
+    # Compared per run: where the mapper's start lands relative to the next step's
+    # start is task scheduling (langchain steps every iterator in a fresh task), not
+    # semantics; docs/compat.md says so.
     def build(ns):
         return (
             ns.RunnableLambda(lambda x: {"topic": x}, name="wrap")
@@ -124,5 +130,5 @@ def test_assign_inside_sequence():
             | ns.RunnableLambda(lambda d: f"{d['topic']}: {d['answer']}", name="fmt")
         )
 
-    compare_events(build, "owls")
+    compare_events(build, "owls", parallel=True)
     assert_same_outputs(build, "owls")
