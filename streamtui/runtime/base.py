@@ -496,10 +496,48 @@ async def _amap(fn: Callable[[Any], Any], input: AsyncIterator[Any]) -> AsyncIte
         yield fn(chunk)
 
 
+class StreamingRunnable(Runnable[Input, Output]):
+    """A runnable whose transform path is one run over the input stream.
+
+    Subclasses write ``_body`` (sync) and ``_abody`` (async): given the input chunks, the
+    runnable's config and its run (``None`` when nobody listens), yield output chunks.
+    """
+
+    def _body(
+        self, input: Iterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
+    ) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def _abody(
+        self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        raise NotImplementedError
+
+    def transform(
+        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Output]:
+        return self._transform_traced(input, config, self._body, **kwargs)
+
+    def atransform(
+        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Output]:
+        return self._atransform_traced(input, config, self._abody, **kwargs)
+
+    def stream(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Output]:
+        return self.transform(iter((input,)), config, **kwargs)
+
+    def astream(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Output]:
+        return self.atransform(aiter_of((input,)), config, **kwargs)
+
+
 # --- sequence ---------------------------------------------------------------------
 
 
-class RunnableSequence(Runnable[Any, Any]):
+class RunnableSequence(StreamingRunnable[Any, Any]):
     """``a | b | c``: each step's output is the next step's input; streams end to end."""
 
     def __init__(self, *steps: Any, name: str | None = None) -> None:
@@ -550,7 +588,7 @@ class RunnableSequence(Runnable[Any, Any]):
 
         return await self._acall(body, input, config)
 
-    def _pipeline(self, input: Any, config: RunnableConfig, run: Run | None, **kwargs: Any) -> Any:
+    def _body(self, input: Any, config: RunnableConfig, run: Run | None, **kwargs: Any) -> Any:
         pipeline = input
         for i, step in enumerate(self.steps):
             cfg = child_config(config, run, f"seq:step:{i + 1}")
@@ -559,7 +597,7 @@ class RunnableSequence(Runnable[Any, Any]):
             )
         return pipeline
 
-    def _apipeline(self, input: Any, config: RunnableConfig, run: Run | None, **kwargs: Any) -> Any:
+    def _abody(self, input: Any, config: RunnableConfig, run: Run | None, **kwargs: Any) -> Any:
         pipeline = input
         for i, step in enumerate(self.steps):
             cfg = child_config(config, run, f"seq:step:{i + 1}")
@@ -569,22 +607,6 @@ class RunnableSequence(Runnable[Any, Any]):
                 pipeline = step.atransform(pipeline, cfg)
         return pipeline
 
-    def transform(
-        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Any]:
-        return self._transform_traced(input, config, self._pipeline, **kwargs)
-
-    def atransform(
-        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        return self._atransform_traced(input, config, self._apipeline, **kwargs)
-
-    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.transform(iter((input,)), config, **kwargs)
-
-    def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.atransform(aiter_of((input,)), config, **kwargs)
-
     def __repr__(self) -> str:
         return "\n| ".join(repr(s) for s in self.steps)
 
@@ -592,7 +614,7 @@ class RunnableSequence(Runnable[Any, Any]):
 # --- parallel ---------------------------------------------------------------------
 
 
-class RunnableParallel(Runnable[Any, dict[str, Any]]):
+class RunnableParallel(StreamingRunnable[Any, dict[str, Any]]):
     """Run several runnables on the same input; the output maps each key to its result."""
 
     def __init__(
@@ -645,7 +667,9 @@ class RunnableParallel(Runnable[Any, dict[str, Any]]):
 
         return await self._acall(body, input, config)
 
-    def _branches(self, input: Iterator[Any], config: RunnableConfig, run: Run | None) -> Any:
+    def _body(
+        self, input: Iterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
+    ) -> Any:
         import itertools
 
         steps = list(self.steps__.items())
@@ -685,8 +709,8 @@ class RunnableParallel(Runnable[Any, dict[str, Any]]):
             for fut in pending:
                 fut.cancel()
 
-    async def _abranches(
-        self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None
+    async def _abody(
+        self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         steps = list(self.steps__.items())
         copies = atee(input, len(steps))
@@ -715,22 +739,6 @@ class RunnableParallel(Runnable[Any, dict[str, Any]]):
             for _, gen in gens:
                 await gen.aclose()  # type: ignore[attr-defined]
 
-    def transform(
-        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Any]:
-        return self._transform_traced(input, config, self._branches)
-
-    def atransform(
-        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        return self._atransform_traced(input, config, self._abranches)
-
-    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.transform(iter((input,)), config)
-
-    def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.atransform(aiter_of((input,)), config)
-
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}: {v!r}" for k, v in self.steps__.items())
         return "{" + inner + "}"
@@ -757,7 +765,7 @@ def _func_name(func: Callable[..., Any]) -> str | None:
     return None if name in (None, "<lambda>") else name
 
 
-class RunnableLambda(Runnable[Input, Output]):
+class RunnableLambda(StreamingRunnable[Input, Output]):
     """Wrap a function (sync or async, optionally taking ``config``) as a runnable.
 
     On the transform path the whole input is added up first and the function called
@@ -829,8 +837,8 @@ class RunnableLambda(Runnable[Input, Output]):
 
         return await self._acall(body, input, config)
 
-    def _lambda_body(
-        self, input: Iterator[Any], config: RunnableConfig, run: Run | None
+    def _body(
+        self, input: Iterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
     ) -> Iterator[Any]:
         acc = Accumulator()
         for chunk in input:
@@ -849,8 +857,8 @@ class RunnableLambda(Runnable[Input, Output]):
         else:
             yield output
 
-    async def _alambda_body(
-        self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None
+    async def _abody(
+        self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         acc = Accumulator()
         async for chunk in input:
@@ -884,22 +892,6 @@ class RunnableLambda(Runnable[Input, Output]):
             return self._call_func(value, cfg)
         finally:
             child_config_var.reset(token)
-
-    def transform(
-        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Any]:
-        return self._transform_traced(input, config, self._lambda_body)
-
-    def atransform(
-        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        return self._atransform_traced(input, config, self._alambda_body)
-
-    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.transform(iter((input,)), config)
-
-    def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.atransform(aiter_of((input,)), config)
 
     def __repr__(self) -> str:
         return f"RunnableLambda({self.get_name()})"
@@ -953,7 +945,7 @@ def chain(func: Callable[..., Any]) -> RunnableLambda[Any, Any]:
 # --- generator --------------------------------------------------------------------
 
 
-class RunnableGenerator(Runnable[Input, Output]):
+class RunnableGenerator(StreamingRunnable[Input, Output]):
     """Wrap a generator that transforms a stream (``Iterator[In] -> Iterator[Out]``)."""
 
     def __init__(
@@ -972,8 +964,8 @@ class RunnableGenerator(Runnable[Input, Output]):
         source = transform or atransform
         self.name = name or _func_name(source) or "RunnableGenerator"  # type: ignore[arg-type]
 
-    def _gen_body(
-        self, input: Iterator[Any], config: RunnableConfig, run: Run | None
+    def _body(
+        self, input: Iterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
     ) -> Iterator[Any]:
         cfg = child_config(config, run)
         if self._transform is None:
@@ -982,8 +974,8 @@ class RunnableGenerator(Runnable[Input, Output]):
         gen = func(input, config=cfg) if _accepts_config(func) else func(input)
         yield from _iterate_in_context(gen, cfg)
 
-    def _agen_body(
-        self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None
+    def _abody(
+        self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         cfg = child_config(config, run)
         func = self._atransform
@@ -991,22 +983,6 @@ class RunnableGenerator(Runnable[Input, Output]):
             return _sync_gen_in_threads(self._transform, input, cfg)  # type: ignore[arg-type]
         gen = func(input, config=cfg) if _accepts_config(func) else func(input)
         return _aiterate_in_context(gen, cfg)
-
-    def transform(
-        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Any]:
-        return self._transform_traced(input, config, self._gen_body)
-
-    def atransform(
-        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        return self._atransform_traced(input, config, self._agen_body)
-
-    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.transform(iter((input,)), config)
-
-    def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.atransform(aiter_of((input,)), config)
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         acc = Accumulator()
@@ -1034,7 +1010,7 @@ async def _sync_gen_in_threads(
 # --- passthrough ------------------------------------------------------------------
 
 
-class RunnablePassthrough(Runnable[Any, Any]):
+class RunnablePassthrough(StreamingRunnable[Any, Any]):
     """Pass the input through unchanged (optionally calling ``func`` on it on the side)."""
 
     def __init__(self, func: Callable[..., Any] | None = None, *, name: str | None = None) -> None:
@@ -1067,7 +1043,9 @@ class RunnablePassthrough(Runnable[Any, Any]):
 
         return await self._acall(body, input, config)
 
-    def _pass(self, input: Iterator[Any], config: RunnableConfig, run: Run | None) -> Iterator[Any]:
+    def _body(
+        self, input: Iterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
+    ) -> Iterator[Any]:
         acc = Accumulator() if self.func is not None else None
         for chunk in input:
             if acc is not None:
@@ -1076,8 +1054,8 @@ class RunnablePassthrough(Runnable[Any, Any]):
         if acc is not None and not acc.empty:
             self._side_effect(acc.value(), child_config(config, run))
 
-    async def _apass(
-        self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None
+    async def _abody(
+        self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         acc = Accumulator() if self.func is not None else None
         async for chunk in input:
@@ -1087,24 +1065,8 @@ class RunnablePassthrough(Runnable[Any, Any]):
         if acc is not None and not acc.empty:
             self._side_effect(acc.value(), child_config(config, run))
 
-    def transform(
-        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Any]:
-        return self._transform_traced(input, config, self._pass)
 
-    def atransform(
-        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        return self._atransform_traced(input, config, self._apass)
-
-    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.transform(iter((input,)), config)
-
-    def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.atransform(aiter_of((input,)), config)
-
-
-class RunnableAssign(Runnable[dict[str, Any], dict[str, Any]]):
+class RunnableAssign(StreamingRunnable[dict[str, Any], dict[str, Any]]):
     """``RunnablePassthrough.assign(...)``: the input dict plus the mapper's new keys."""
 
     def __init__(self, mapper: RunnableParallel) -> None:
@@ -1136,8 +1098,8 @@ class RunnableAssign(Runnable[dict[str, Any], dict[str, Any]]):
 
         return await self._acall(body, input, config)
 
-    def _assign(
-        self, input: Iterator[Any], config: RunnableConfig, run: Run | None
+    def _body(
+        self, input: Iterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
     ) -> Iterator[Any]:
         chunks = [self._check(c) for c in input]
         keys = self.mapper.steps__.keys()
@@ -1147,8 +1109,8 @@ class RunnableAssign(Runnable[dict[str, Any], dict[str, Any]]):
                 yield filtered
         yield from self.mapper.transform(iter(chunks), child_config(config, run))
 
-    async def _aassign(
-        self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None
+    async def _abody(
+        self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         for_pass, for_map = atee(input, 2)
         mapped = self.mapper.atransform(for_map, child_config(config, run))
@@ -1170,22 +1132,6 @@ class RunnableAssign(Runnable[dict[str, Any], dict[str, Any]]):
             if not first.done():
                 first.cancel()
             await mapped.aclose()  # type: ignore[attr-defined]
-
-    def transform(
-        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Any]:
-        return self._transform_traced(input, config, self._assign)
-
-    def atransform(
-        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        return self._atransform_traced(input, config, self._aassign)
-
-    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.transform(iter((input,)), config)
-
-    def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.atransform(aiter_of((input,)), config)
 
 
 # --- binding ----------------------------------------------------------------------

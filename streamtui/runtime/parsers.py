@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from streamtui.runtime.base import Runnable
+from streamtui.runtime.base import Runnable, StreamingRunnable
 from streamtui.runtime.config import RunnableConfig
 from streamtui.runtime.messages import BaseMessage
 from streamtui.runtime.outputs import GenerationChunk
-from streamtui.runtime.streams import aiter_of
 from streamtui.runtime.tracing import Run
 
 __all__ = [
@@ -64,7 +63,7 @@ class BaseOutputParser(Runnable[Any, Any]):
         return await self._acall(self._aparse_input, input, config)
 
 
-class BaseTransformOutputParser(BaseOutputParser):
+class BaseTransformOutputParser(BaseOutputParser, StreamingRunnable[Any, Any]):
     """A parser that emits output while the model is still streaming.
 
     A parser whose output chunk depends only on its input chunk implements
@@ -86,10 +85,14 @@ class BaseTransformOutputParser(BaseOutputParser):
     def _stateless(self) -> bool:
         return type(self)._parse_stream is BaseTransformOutputParser._parse_stream
 
-    def _body(self, input: Iterator[Any], config: RunnableConfig, run: Run | None) -> Any:
+    def _body(
+        self, input: Iterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
+    ) -> Any:
         return self._parse_stream(input)
 
-    def _abody(self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None) -> Any:
+    def _abody(
+        self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
+    ) -> Any:
         return self._aparse_stream(input)
 
     def transform(
@@ -105,12 +108,6 @@ class BaseTransformOutputParser(BaseOutputParser):
         if self._stateless():
             return self._amap_traced(input, config, self.parse_chunk)
         return self._atransform_traced(input, config, self._abody)
-
-    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.transform(iter((input,)), config)
-
-    def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.atransform(aiter_of((input,)), config)
 
 
 class StrOutputParser(BaseTransformOutputParser):

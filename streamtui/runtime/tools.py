@@ -187,10 +187,14 @@ class BaseTool(Runnable[Any, Any]):
                 run.inputs = None
         return config, run, tool_input, tool_call_id
 
-    def _handled(self, error: Exception) -> str | None:
-        if not isinstance(error, ToolException) or not self.handle_tool_error:
-            return None
+    def _recover(self, error: BaseException, run: Run | None) -> str:
+        """The reply for a handled ``ToolException``; anything else is reported on the
+        run and re-raised unchanged."""
         handler = self.handle_tool_error
+        if not isinstance(error, ToolException) or not handler:
+            if run is not None:
+                run.error(error)
+            raise error
         if isinstance(handler, str):
             return handler
         if callable(handler):
@@ -242,17 +246,8 @@ class BaseTool(Runnable[Any, Any]):
         try:
             args = self._parse_input(tool_input)
             response = self._run(**self._call_kwargs(args, config, is_async=False))
-        except Exception as e:
-            handled = self._handled(e)
-            if handled is None:
-                if run is not None:
-                    run.error(e)
-                raise
-            response, status = handled, "error"
         except BaseException as e:
-            if run is not None:
-                run.error(e)
-            raise
+            response, status = self._recover(e, run), "error"
         finally:
             child_config_var.reset(token)
         return self._finish(response, status, tool_call_id, run)
@@ -264,17 +259,8 @@ class BaseTool(Runnable[Any, Any]):
         try:
             args = self._parse_input(tool_input)
             response = await self._arun(**self._call_kwargs(args, config, is_async=True))
-        except Exception as e:
-            handled = self._handled(e)
-            if handled is None:
-                if run is not None:
-                    run.error(e)
-                raise
-            response, status = handled, "error"
         except BaseException as e:
-            if run is not None:
-                run.error(e)
-            raise
+            response, status = self._recover(e, run), "error"
         finally:
             child_config_var.reset(token)
         return self._finish(response, status, tool_call_id, run)
