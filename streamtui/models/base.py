@@ -16,6 +16,7 @@ from streamtui.runtime.messages import (
     AIMessage,
     AIMessageChunk,
     BaseMessage,
+    ChunkMerger,
     coerce_to_message,
     merge_chunks,
     message_chunk_to_message,
@@ -140,16 +141,14 @@ class BaseChatModel(_ModelBase):
         )
 
     def _finish(
-        self, chunks: list[AIMessageChunk], run: Run | None, as_message: bool
+        self, merger: ChunkMerger, run: Run | None, as_message: bool
     ) -> AIMessageChunk | AIMessage:
-        """Merge a finished stream and end the run with it (chunk for streams, message
-        for ``invoke``, as LangChain reports them)."""
-        if not chunks:
-            raise ValueError(f"{self.get_name()} returned no output")
-        if len(chunks) > 1 and _is_closing_marker(chunks[-1]):
-            # The closing marker is not part of the reply (LangChain leaves it out too).
-            chunks = chunks[:-1]
-        merged: AIMessageChunk | AIMessage = merge_chunks(chunks)
+        """End the run with the whole reply (a chunk for streams, a message for
+        ``invoke``, as LangChain reports them)."""
+        try:
+            merged: AIMessageChunk | AIMessage = merger.value()
+        except ValueError:
+            raise ValueError(f"{self.get_name()} returned no output") from None
         if as_message:
             merged = message_chunk_to_message(merged)  # type: ignore[assignment]
         if run is not None:
@@ -169,7 +168,8 @@ class BaseChatModel(_ModelBase):
         """The one sync streaming loop: ids, stream events, the closing marker, then the
         run's end or its error. The merged reply (an ``AIMessage`` if ``as_message``) is
         appended to ``result`` for ``invoke``."""
-        chunks: list[AIMessageChunk] = []
+        merger = ChunkMerger()
+        last: AIMessageChunk | None = None
         report = run.stream if run is not None else None
         try:
             for chunk in self._stream(messages, stop, **kwargs):
@@ -177,15 +177,16 @@ class BaseChatModel(_ModelBase):
                     chunk.id = chunk_id
                 if report is not None:
                     report(chunk)
-                chunks.append(chunk)
+                merger.add(chunk)
+                last = chunk
                 yield chunk
-            closing = self._closing_chunk(chunks[-1] if chunks else None, chunk_id)
+            closing = self._closing_chunk(last, chunk_id)
             if closing is not None:
+                # Reported and yielded, but not part of the reply (nor in LangChain).
                 if report is not None:
                     report(closing)
-                chunks.append(closing)
                 yield closing
-            result.append(self._finish(chunks, run, as_message))
+            result.append(self._finish(merger, run, as_message))
         except BaseException as e:
             if run is not None:
                 run.error(e)
@@ -202,7 +203,8 @@ class BaseChatModel(_ModelBase):
         as_message: bool = False,
     ) -> AsyncIterator[AIMessageChunk]:
         """The async twin of ``_chunks``; also yields to a consumer that fell behind."""
-        chunks: list[AIMessageChunk] = []
+        merger = ChunkMerger()
+        last: AIMessageChunk | None = None
         report = run.stream if run is not None else None
         sink = run.sink if run is not None else None
         gen = self._astream(messages, stop, **kwargs)
@@ -212,17 +214,18 @@ class BaseChatModel(_ModelBase):
                     chunk.id = chunk_id
                 if report is not None:
                     report(chunk)
-                chunks.append(chunk)
+                merger.add(chunk)
+                last = chunk
                 yield chunk
                 if sink is not None and sink.congested():
                     await sink.pace()
-            closing = self._closing_chunk(chunks[-1] if chunks else None, chunk_id)
+            closing = self._closing_chunk(last, chunk_id)
             if closing is not None:
+                # Reported and yielded, but not part of the reply (nor in LangChain).
                 if report is not None:
                     report(closing)
-                chunks.append(closing)
                 yield closing
-            result.append(self._finish(chunks, run, as_message))
+            result.append(self._finish(merger, run, as_message))
         except BaseException as e:
             if run is not None:
                 run.error(e)
@@ -318,16 +321,6 @@ class BaseChatModel(_ModelBase):
         kwargs: dict[str, Any],
     ) -> AsyncIterator[AIMessageChunk]:
         yield _as_chunk(await self.ainvoke(input, config, stop=stop, **kwargs))
-
-
-def _is_closing_marker(chunk: AIMessageChunk) -> bool:
-    return (
-        chunk.chunk_position == "last"
-        and not chunk.content
-        and not chunk.tool_call_chunks
-        and not chunk.usage_metadata
-        and not chunk.response_metadata
-    )
 
 
 def _as_chunk(message: AIMessage) -> AIMessageChunk:

@@ -14,7 +14,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
 from streamtui.models.base import BaseChatModel, BaseLLM
@@ -107,9 +107,8 @@ class _Script:
             return split_text(response.text, self.chunking) if response.content else []
         return list(response)
 
-    def delays(self, n: int) -> Iterator[float]:
-        for i in range(n):
-            yield self.first_chunk_latency if i == 0 else self.chunk_latency
+    def delay(self, index: int) -> float:
+        return self.first_chunk_latency if index == 0 else self.chunk_latency
 
     def raise_if_due(self, index: int) -> None:
         if self.error_on_chunk is not None and index == self.error_on_chunk:
@@ -118,19 +117,38 @@ class _Script:
                 error = error(f"scripted failure before chunk {index}")
             raise error
 
-    def play(self, plan: list[tuple[float, T]]) -> Iterator[T]:
-        for i, (delay, chunk) in enumerate(plan):
+    def play(self, chunks: Iterable[T]) -> Iterator[T]:
+        for i, chunk in enumerate(chunks):
+            delay = self.delay(i)
             if delay:
                 time.sleep(delay)
             self.raise_if_due(i)
             yield chunk
 
-    async def aplay(self, plan: list[tuple[float, T]]) -> AsyncIterator[T]:
-        for i, (delay, chunk) in enumerate(plan):
+    async def aplay(self, chunks: Iterable[T]) -> AsyncIterator[T]:
+        for i, chunk in enumerate(chunks):
+            delay = self.delay(i)
             if delay:
                 await asyncio.sleep(delay)
             self.raise_if_due(i)
             yield chunk
+
+
+def _tool_call_chunks(response: AIMessage) -> list[dict[str, Any]]:
+    """Each tool call as streamed pieces: name and id first, arguments in 8-char parts."""
+    out = []
+    for index, call in enumerate(response.tool_calls):
+        args = json.dumps(call["args"])
+        for j, start in enumerate(range(0, max(len(args), 1), 8)):
+            out.append(
+                {
+                    "name": call["name"] if j == 0 else None,
+                    "args": args[start : start + 8],
+                    "id": (call.get("id") or f"call_{index}") if j == 0 else None,
+                    "index": index,
+                }
+            )
+    return out
 
 
 def _count_tokens(text: str) -> int:
@@ -181,43 +199,35 @@ class ScriptedChatModel(BaseChatModel):
         """Accepts tools like a real model; the script decides which calls happen."""
         return self.bind(tools=list(tools), **kwargs)
 
-    def _plan(self, messages: list[BaseMessage]) -> list[tuple[float, AIMessageChunk | None]]:
-        """(delay, chunk) steps; ``None`` marks where an injected error is raised."""
-        script = self._script
-        response = script.next_response()
-        pieces = script.pieces(response)
-        chunks: list[AIMessageChunk] = [text_chunk(p) for p in pieces]
-        if isinstance(response, AIMessage):
-            for index, call in enumerate(response.tool_calls):
-                args = json.dumps(call["args"])
-                arg_pieces = [args[i : i + 8] for i in range(0, len(args), 8)] or [""]
-                for j, piece in enumerate(arg_pieces):
-                    chunks.append(
-                        AIMessageChunk(
-                            content="",
-                            tool_call_chunks=[
-                                {
-                                    "name": call["name"] if j == 0 else None,
-                                    "args": piece,
-                                    "id": (call.get("id") or f"call_{index}") if j == 0 else None,
-                                    "index": index,
-                                }
-                            ],
-                        )
-                    )
-        if not chunks:
-            chunks.append(AIMessageChunk(content=""))
-        last = chunks[-1]
-        last.chunk_position = "last"
+    def _plan(self, messages: list[BaseMessage]) -> Iterator[AIMessageChunk]:
+        """The reply's chunks, made as they are played (a long reply holds no list of
+        chunk objects). The response is chosen now, at call time."""
+        response = self._script.next_response()
+        pieces = self._script.pieces(response)
+        tool_chunks = _tool_call_chunks(response) if isinstance(response, AIMessage) else []
+        calls = isinstance(response, AIMessage) and bool(response.tool_calls)
         prompt_text = " ".join(m.text for m in messages)
-        last.usage_metadata = _usage(prompt_text, len(pieces) or 1)
-        last.response_metadata = {
-            "model_name": self.model,
-            "finish_reason": (
-                "tool_calls" if isinstance(response, AIMessage) and response.tool_calls else "stop"
-            ),
-        }
-        return [(delay, chunk) for delay, chunk in zip(script.delays(len(chunks)), chunks)]
+        return self._chunks_of(pieces, tool_chunks, calls, prompt_text)
+
+    def _chunks_of(
+        self, pieces: list[str], tool_chunks: list[dict[str, Any]], calls: bool, prompt_text: str
+    ) -> Iterator[AIMessageChunk]:
+        source: Iterator[AIMessageChunk] = itertools.chain(
+            (text_chunk(p) for p in pieces),
+            (AIMessageChunk(content="", tool_call_chunks=[tc]) for tc in tool_chunks),
+        )
+        last_index = len(pieces) + len(tool_chunks) - 1
+        if last_index < 0:
+            source, last_index = iter((text_chunk(""),)), 0
+        for i, chunk in enumerate(source):
+            if i == last_index:
+                chunk.chunk_position = "last"
+                chunk.usage_metadata = _usage(prompt_text, len(pieces) or 1)
+                chunk.response_metadata = {
+                    "model_name": self.model,
+                    "finish_reason": "tool_calls" if calls else "stop",
+                }
+            yield chunk
 
     def _stream(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
@@ -252,10 +262,9 @@ class ScriptedLLM(BaseLLM):
             responses, chunking, first_chunk_latency, chunk_latency, error_on_chunk, error
         )
 
-    def _plan(self) -> list[tuple[float, GenerationChunk]]:
-        script = self._script
-        pieces = script.pieces(script.next_response()) or [""]
-        return list(zip(script.delays(len(pieces)), [GenerationChunk(p) for p in pieces]))
+    def _plan(self) -> Iterator[GenerationChunk]:
+        pieces = self._script.pieces(self._script.next_response()) or [""]
+        return (GenerationChunk(p) for p in pieces)
 
     def _stream(
         self, prompt: str, stop: list[str] | None = None, **kwargs: Any

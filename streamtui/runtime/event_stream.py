@@ -67,7 +67,11 @@ class EventQueueSink(EventSink):
         while True:
             if not items:
                 waiter = self._waiter = self._loop.create_future()
-                await waiter
+                # Check again: a worker thread may have appended between the test above
+                # and publishing the waiter, and would not have seen it.
+                if not items:
+                    await waiter
+                self._waiter = None
             batch, self._items = items, deque()
             items = self._items
             room = self._room

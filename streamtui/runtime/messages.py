@@ -400,50 +400,91 @@ def _best_id(ids: Iterable[str | None]) -> str | None:
     return best
 
 
-def merge_chunks(chunks: Sequence[BaseMessageChunk]) -> Any:
-    """Merge many chunks in one linear pass (``a + b + c`` without quadratic copying)."""
-    first = chunks[0]
-    if len(chunks) == 1:
-        return first
-    contents = []
-    extras: list[dict[str, Any]] = []
-    metas: list[dict[str, Any]] = []
-    ids: dict[str | None, None] = {}
-    for c in chunks:
-        contents.append(c.content)
-        if c.additional_kwargs:
-            extras.append(c.additional_kwargs)
-        if c.response_metadata:
-            metas.append(c.response_metadata)
-        ids[c.id] = None
-    content = merge_content(contents)
-    additional_kwargs = merge_dicts({}, *extras)
-    response_metadata = merge_dicts({}, *metas)
-    if not isinstance(first, AIMessageChunk):
-        return type(first)(
+class ChunkMerger:
+    """Adds message chunks up as they stream by, keeping only what the sum needs.
+
+    Text pieces are kept as strings and metadata only when present, so a long stream
+    holds no per-token objects for the garbage collector to walk (the chunks themselves
+    can be freed as soon as they have flowed on). ``value()`` equals ``a + b + ...``.
+    """
+
+    __slots__ = (
+        "_cls",
+        "_contents",
+        "_count",
+        "_extras",
+        "_first",
+        "_ids",
+        "_last",
+        "_metas",
+        "_tools",
+        "_usage",
+    )
+
+    def __init__(self) -> None:
+        self._cls: type[BaseMessageChunk] | None = None
+        self._first: BaseMessageChunk | None = None
+        self._count = 0
+        self._contents: list[Any] = []
+        self._extras: list[dict[str, Any]] = []
+        self._metas: list[dict[str, Any]] = []
+        self._tools: list[list[dict[str, Any]]] = []
+        self._usage: dict[str, Any] | None = None
+        self._ids: dict[str | None, None] = {}
+        self._last = False
+
+    def add(self, chunk: BaseMessageChunk) -> None:
+        if self._cls is None:
+            self._cls = type(chunk)
+            self._first = chunk
+        self._count += 1
+        self._contents.append(chunk.content)
+        if chunk.additional_kwargs:
+            self._extras.append(chunk.additional_kwargs)
+        if chunk.response_metadata:
+            self._metas.append(chunk.response_metadata)
+        self._ids[chunk.id] = None
+        if isinstance(chunk, AIMessageChunk):
+            if chunk.tool_call_chunks:
+                self._tools.append(chunk.tool_call_chunks)
+            if chunk.usage_metadata:
+                self._usage = add_usage(self._usage, chunk.usage_metadata)
+            if chunk.chunk_position == "last":
+                self._last = True
+
+    def value(self) -> Any:
+        cls = self._cls
+        if cls is None:
+            raise ValueError("no chunks to merge")
+        if self._count == 1:
+            return self._first
+        content = merge_content(self._contents)
+        additional_kwargs = merge_dicts({}, *self._extras)
+        response_metadata = merge_dicts({}, *self._metas)
+        if not issubclass(cls, AIMessageChunk):
+            return cls(
+                content=content,
+                additional_kwargs=additional_kwargs,
+                response_metadata=response_metadata,
+                id=_best_id(self._ids),
+            )
+        return cls(
             content=content,
             additional_kwargs=additional_kwargs,
             response_metadata=response_metadata,
-            id=_best_id(ids),
+            tool_call_chunks=merge_lists(*self._tools) if self._tools else None,
+            usage_metadata=self._usage,
+            id=_best_id(self._ids),
+            chunk_position="last" if self._last else None,
         )
-    ai_chunks: Sequence[AIMessageChunk] = chunks  # type: ignore[assignment]
-    tool_parts = [c.tool_call_chunks for c in ai_chunks if c.tool_call_chunks]
-    usage: dict[str, Any] | None = None
-    last = False
-    for c in ai_chunks:
-        if c.usage_metadata:
-            usage = add_usage(usage, c.usage_metadata)
-        if c.chunk_position == "last":
-            last = True
-    return type(first)(
-        content=content,
-        additional_kwargs=additional_kwargs,
-        response_metadata=response_metadata,
-        tool_call_chunks=merge_lists(*tool_parts) if tool_parts else None,
-        usage_metadata=usage,
-        id=_best_id(ids),
-        chunk_position="last" if last else None,
-    )
+
+
+def merge_chunks(chunks: Sequence[BaseMessageChunk]) -> Any:
+    """Merge many chunks in one linear pass (``a + b + c`` without quadratic copying)."""
+    merger = ChunkMerger()
+    for chunk in chunks:
+        merger.add(chunk)
+    return merger.value()
 
 
 def text_chunk(content: str, id: str | None = None) -> AIMessageChunk:

@@ -36,41 +36,42 @@ class AddableDict(dict[str, Any]):
 class Accumulator:
     """Adds chunks with ``+`` the way a streamed value is rebuilt, in linear time.
 
-    Strings and message chunks are collected and joined once; other values are added
-    pairwise. A value that cannot be added makes the last chunk the result, as in
-    LangChain.
+    Strings and message chunks go to a merger that joins them once at the end; other
+    values are added pairwise. A value that cannot be added makes the last chunk the
+    result, as in LangChain.
     """
 
-    __slots__ = ("_kind", "_parts", "_value", "supported")
+    __slots__ = ("_kind", "_merger", "_value", "supported")
 
     def __init__(self) -> None:
         self._value: Any = _EMPTY
-        self._parts: list[Any] | None = None
-        self._kind = 0
+        self._merger: Any = None
+        self._kind: type | None = None
         self.supported = True
 
     @property
     def empty(self) -> bool:
-        return self._value is _EMPTY and self._parts is None
+        return self._value is _EMPTY and self._merger is None
 
     def add(self, chunk: Any) -> None:
         if not self.supported:
             self._value = chunk
             return
-        parts = self._parts
-        if parts is not None:
+        merger = self._merger
+        if merger is not None:
             if type(chunk) is self._kind:
-                parts.append(chunk)
+                merger.add(chunk)
                 return
-            self._value = self._fold()
-            self._parts = None
+            self._value = merger.value()
+            self._merger = None
         if self._value is _EMPTY:
-            kind = type(chunk)
-            if kind is str or (hasattr(kind, "__add__") and _is_message_chunk(kind)):
-                self._parts = [chunk]
-                self._kind = kind
-            else:
+            merger = _merger_for(type(chunk))
+            if merger is None:
                 self._value = chunk
+            else:
+                merger.add(chunk)
+                self._merger = merger
+                self._kind = type(chunk)
             return
         try:
             self._value = self._value + chunk
@@ -78,35 +79,38 @@ class Accumulator:
             self._value = chunk
             self.supported = False
 
-    def _fold(self) -> Any:
-        parts = self._parts
-        assert parts is not None
-        if self._kind is str:
-            return "".join(parts)
-        if len(parts) == 1:
-            return parts[0]
-        return _merge_message_chunks(parts)
-
     def value(self, default: Any = None) -> Any:
-        if self._parts is not None:
-            self._value = self._fold()
-            self._parts = None
+        if self._merger is not None:
+            self._value = self._merger.value()
+            self._merger = None
         return default if self._value is _EMPTY else self._value
 
 
-def _is_message_chunk(kind: type) -> bool:
-    from streamtui.runtime.messages import BaseMessageChunk
+class _Texts(list[str]):
+    add = list.append
+
+    def value(self) -> str:
+        return "".join(self)
+
+
+class _Generations(list[Any]):
+    add = list.append
+
+    def value(self) -> Any:
+        return type(self[0]).merge(self)
+
+
+def _merger_for(kind: type) -> Any:
+    if kind is str:
+        return _Texts()
+    from streamtui.runtime.messages import BaseMessageChunk, ChunkMerger
     from streamtui.runtime.outputs import GenerationChunk
 
-    return issubclass(kind, (BaseMessageChunk, GenerationChunk))
-
-
-def _merge_message_chunks(parts: list[Any]) -> Any:
-    from streamtui.runtime.messages import BaseMessageChunk, merge_chunks
-
-    if isinstance(parts[0], BaseMessageChunk):
-        return merge_chunks(parts)
-    return type(parts[0]).merge(parts)
+    if issubclass(kind, BaseMessageChunk):
+        return ChunkMerger()
+    if issubclass(kind, GenerationChunk):
+        return _Generations()
+    return None
 
 
 async def aiter_of(values: Iterable[T]) -> AsyncIterator[T]:
