@@ -303,3 +303,16 @@ def test_sync_stream_works_from_a_worker_thread():
 def test_only_version_v2_is_supported():
     with pytest.raises(ValueError, match="v2"):
         joke_chain().astream_events({"topic": "x"}, version="v1")
+
+
+def test_no_event_is_lost_when_a_worker_thread_produces_them():
+    words = [f"w{i}" for i in range(5000)]
+    model = ScriptedChatModel([words])
+
+    @chain
+    def call_model(text):
+        return model.invoke(text).content
+
+    events = collect(RunnablePassthrough() | call_model, "q")
+    tokens = [e["data"]["chunk"].content for e in events if e["event"] == "on_chat_model_stream"]
+    assert tokens == words

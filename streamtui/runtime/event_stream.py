@@ -61,9 +61,15 @@ class EventQueueSink(EventSink):
                 room = self._room = self._loop.create_future()
             await room
 
-    async def batches(self) -> AsyncIterator[deque[Any]]:
-        """Yield everything buffered so far, waiting when nothing is."""
+    async def batches(self) -> AsyncIterator[list[Any]]:
+        """Yield everything buffered so far, waiting when nothing is.
+
+        Items are taken with ``popleft`` (atomic), never by swapping the deque, so a
+        worker thread appending at the same moment can neither be lost nor mutate a
+        batch being read.
+        """
         items = self._items
+        popleft = items.popleft
         while True:
             if not items:
                 waiter = self._waiter = self._loop.create_future()
@@ -72,8 +78,7 @@ class EventQueueSink(EventSink):
                 if not items:
                     await waiter
                 self._waiter = None
-            batch, self._items = items, deque()
-            items = self._items
+            batch = [popleft() for _ in range(len(items))]
             room = self._room
             if room is not None and not room.done():
                 room.set_result(None)
