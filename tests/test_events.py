@@ -316,3 +316,26 @@ def test_no_event_is_lost_when_a_worker_thread_produces_them():
     events = collect(RunnablePassthrough() | call_model, "q")
     tokens = [e["data"]["chunk"].content for e in events if e["event"] == "on_chat_model_stream"]
     assert tokens == words
+
+
+def test_a_slow_consumer_holds_the_producer_to_a_bounded_buffer():
+    peak = 0
+
+    class Watched(event_stream.EventQueueSink):
+        def put(self, event):
+            nonlocal peak
+            super().put(event)
+            peak = max(peak, len(self._items))
+
+    chain_ = ScriptedChatModel([["t"] * 3000]) | StrOutputParser()
+
+    async def main():
+        seen = 0
+        stream = event_stream.astream_events(chain_, "q", sink_factory=Watched)
+        async for _ in stream:
+            seen += 1
+            await asyncio.sleep(0)  # a consumer that gives the producer every chance
+        return seen
+
+    assert asyncio.run(main()) == 3 * 3000 + 6  # + three starts and three ends
+    assert peak <= 128 + 8  # buffer_size plus the events of one token

@@ -11,7 +11,7 @@ from typing import Any
 
 from streamtui.runtime.base import Runnable, StreamingRunnable
 from streamtui.runtime.config import RunnableConfig
-from streamtui.runtime.messages import BaseMessage
+from streamtui.runtime.messages import AIMessageChunk, BaseMessage
 from streamtui.runtime.outputs import GenerationChunk
 from streamtui.runtime.tracing import Run
 
@@ -33,6 +33,8 @@ class OutputParserException(ValueError):
 
 def chunk_text(chunk: Any) -> str:
     """The text of a model output chunk: a message, a generation piece or a string."""
+    if type(chunk) is AIMessageChunk and type(chunk.content) is str:
+        return chunk.content  # the per-token case, checked first
     if isinstance(chunk, str):
         return chunk
     if isinstance(chunk, BaseMessage):

@@ -183,7 +183,16 @@ class Run:
         self.tool_call_id: str | None = None
         self.visible = sink.filter.accepts(name, run_type, tags)
         self._child_ids: list[str] | None = None
-        self._stream_event = f"on_{run_type}_stream"
+        # Copying a prebuilt dict is cheaper than building a 7-key literal per token.
+        self._stream_event = {
+            "event": f"on_{run_type}_stream",
+            "name": name,
+            "run_id": run_id,
+            "parent_ids": parent_ids,
+            "tags": tags,
+            "metadata": metadata,
+            "data": None,
+        }
         self._put = sink.put
 
     @property
@@ -220,19 +229,10 @@ class Run:
             self._send(f"on_{self.run_type}_start", {} if inputs is NO_INPUT else {"input": inputs})
 
     def stream(self, chunk: Any) -> None:
-        # The per-token hot path: one dict literal, no helper call.
         if self.visible:
-            self._put(
-                {
-                    "event": self._stream_event,
-                    "name": self.name,
-                    "run_id": self.run_id,
-                    "parent_ids": self.parent_ids,
-                    "tags": self.tags,
-                    "metadata": self.metadata,
-                    "data": {"chunk": chunk},
-                }
-            )
+            event = self._stream_event.copy()
+            event["data"] = {"chunk": chunk}
+            self._put(event)
 
     def end(self, output: Any, inputs: Any = NO_INPUT) -> None:
         if inputs is NO_INPUT:
