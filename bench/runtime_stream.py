@@ -58,7 +58,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # --- the two libraries ----------------------------------------------------------------
-
 import langchain_core
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage as LCAIMessage
@@ -270,8 +269,17 @@ class Result:
     def gc_share(self) -> float:
         return self.best.gc_seconds / self.seconds
 
+    @property
+    def us_per_token_outside_gc(self) -> float:
+        return (self.seconds - self.best.gc_seconds) / self.chunks * 1e6
+
+
+STREAMTUI_ONLY = False  # --streamtui-only: no langchain runs (scaling diagnosis)
+
 
 def libs_for(mode: str, native: bool) -> tuple[str, ...]:
+    if STREAMTUI_ONLY:
+        return ("streamtui",)
     if mode == "stream" or not native:
         return SYNC_LIBS
     return LIBS
@@ -342,7 +350,7 @@ def machine_note() -> str:
         f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()} "
         f"({platform.python_implementation()}) on {platform.system()}; "
         f"langchain-core {langchain_core.__version__}, streamtui {streamtui.__version__} "
-        f"({source_fingerprint()})"
+        f"({STARTED_WITH})"
     )
 
 
@@ -360,16 +368,23 @@ def source_fingerprint() -> str:
     try:
         commit = subprocess.run(
             ["git", "-C", str(pkg), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(pkg), "status", "--porcelain", "--", "."],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         where = f"git {commit}{'+uncommitted changes' if dirty else ''}, "
     except (OSError, subprocess.CalledProcessError):
         where = ""
     return f"{where}sources sha256 {digest.hexdigest()[:12]}"
+
+
+STARTED_WITH = source_fingerprint()  # taken when streamtui is imported
 
 
 def report(
@@ -382,6 +397,11 @@ def report(
     w = out.append
     w(f"Machine: {machine_note()}")
     w("")
+    now = source_fingerprint()
+    if now != STARTED_WITH:
+        w(f"**WARNING: streamtui's sources changed during the run (now: {now}); the")
+        w("modules loaded at start were measured, but rerun for a clean record.**")
+        w("")
     w("Tokens = model chunks streamed (2 * (N // 2) + 1). Best of the runs shown.")
     w("For astream_events, 'events' is the number of v2 events; otherwise output chunks.")
     w("langchain = GenericFakeChatModel (as specified; its async path steps the sync")
@@ -421,8 +441,8 @@ def report(
         for n in sizes:
             for lib in libs_for(mode, native):
                 r = results[lib, mode, n]
-                evs = fmt_rate(r.events_per_s) if mode == "astream_events" else "–"
-                ev = f"{r.events:,}" if mode == "astream_events" else "–"
+                evs = fmt_rate(r.events_per_s) if mode == "astream_events" else "-"
+                ev = f"{r.events:,}" if mode == "astream_events" else "-"
                 w(
                     f"| {mode} | {n:,} | {r.chunks:,} | {lib} | {len(r.samples)} | "
                     f"{fmt_s(r.seconds)} | {fmt_rate(r.tokens_per_s)} | "
@@ -430,11 +450,12 @@ def report(
                 )
     w("")
 
-    w("### Speedup (langchain time / streamtui time)")
-    w("")
-    w("| mode | N | vs | langchain µs/token | streamtui µs/token | ratio | goal | met |")
-    w("|---|--:|---|--:|--:|--:|--:|---|")
     verdicts: dict[tuple[str, str], list[bool]] = {}
+    if not STREAMTUI_ONLY:
+        w("### Speedup (langchain time / streamtui time)")
+        w("")
+        w("| mode | N | vs | langchain µs/token | streamtui µs/token | ratio | goal | met |")
+        w("|---|--:|---|--:|--:|--:|--:|---|")
     for mode in modes:
         for lib in libs_for(mode, native)[:-1]:
             for n in sizes:
@@ -447,7 +468,8 @@ def report(
                     f"{fmt_us(st.us_per_token)} | **{ratio:.1f}x** | ≥{GOALS[mode]:g}x | "
                     f"{'yes' if ok else 'NO'} |"
                 )
-    w("")
+    if verdicts:
+        w("")
 
     w("### Linearity (µs per token at each size; ratio largest / smallest)")
     w("")
@@ -464,19 +486,27 @@ def report(
             cells = " | ".join(fmt_us(x) for x in per)
             w(f"| {mode} | {lib} | {cells} | {ratio:.2f} |")
     w("")
+    w("streamtui time outside the cyclic GC (µs per token; linear cost means a flat row):")
+    w("")
+    w(f"| mode | {head} | ratio |")
+    w("|---|" + "--:|" * len(sizes) + "--:|")
+    for mode in modes:
+        per = [results["streamtui", mode, n].us_per_token_outside_gc for n in sizes]
+        ratio = per[-1] / per[0] if len(per) > 1 else float("nan")
+        w(f"| {mode} | {' | '.join(fmt_us(x) for x in per)} | {ratio:.2f} |")
+    w("")
 
     w("### Goals")
     w("")
     largest = sizes[-1]
     for (mode, lib), ok in verdicts.items():
         r = results[lib, mode, largest].seconds / results["streamtui", mode, largest].seconds
-        status = "met at every size" if all(ok) else (
-            f"met at {sum(ok)} of {len(ok)} sizes" if any(ok) else "NOT met at any size"
+        status = (
+            "met at every size"
+            if all(ok)
+            else (f"met at {sum(ok)} of {len(ok)} sizes" if any(ok) else "NOT met at any size")
         )
-        w(
-            f"- {mode} ≥ {GOALS[mode]:g}x faster than {lib}: {status} "
-            f"({r:.1f}x at N={largest:,})."
-        )
+        w(f"- {mode} ≥ {GOALS[mode]:g}x faster than {lib}: {status} ({r:.1f}x at N={largest:,}).")
     if len(sizes) > 1:
         lin_ok = all(linear.values())
         growth = []
@@ -516,6 +546,11 @@ def main(argv: list[str] | None = None) -> None:
         help="disable the cyclic GC inside timed runs (diagnostic: isolates GC cost)",
     )
     p.add_argument(
+        "--streamtui-only",
+        action="store_true",
+        help="run streamtui alone (no ratios; for scaling checks at large sizes)",
+    )
+    p.add_argument(
         "--no-native",
         action="store_true",
         help="skip the langchain-native variant (GenericFakeChatModel with native _astream)",
@@ -530,11 +565,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.repeat < 1 or args.lc_large_repeat < 1:
         p.error("repeat counts must be at least 1")
 
-    print(f"sizes={sizes} modes={modes} repeat={args.repeat} "
-          f"lc-large-repeat={args.lc_large_repeat}", file=sys.stderr)
+    print(
+        f"sizes={sizes} modes={modes} repeat={args.repeat} lc-large-repeat={args.lc_large_repeat}",
+        file=sys.stderr,
+    )
     t0 = time.perf_counter()
-    global GC_ENABLED
+    global GC_ENABLED, STREAMTUI_ONLY
     GC_ENABLED = not args.no_gc
+    STREAMTUI_ONLY = args.streamtui_only
     native = not args.no_native
     results = measure(sizes, modes, args.repeat, args.lc_large_repeat, args.large, native)
     print(report(results, sizes, modes, native))
