@@ -506,12 +506,12 @@ class StreamingRunnable(Runnable[Input, Output]):
     def _body(
         self, input: Iterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
     ) -> Iterator[Any]:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _body()")
 
     def _abody(
         self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
     ) -> AsyncIterator[Any]:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _abody()")
 
     def transform(
         self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any

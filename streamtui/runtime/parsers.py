@@ -50,7 +50,7 @@ class BaseOutputParser(Runnable[Any, Any]):
     run_type = "parser"
 
     def parse(self, text: str) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement parse(text)")
 
     def _parse_input(self, value: Any, config: RunnableConfig, run: Run | None) -> Any:
         return self.parse(chunk_text(value))
@@ -74,7 +74,9 @@ class BaseTransformOutputParser(BaseOutputParser, StreamingRunnable[Any, Any]):
     """
 
     def parse_chunk(self, chunk: Any) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement parse_chunk(chunk) or _parse_stream"
+        )
 
     def _parse_stream(self, chunks: Iterator[Any]) -> Iterator[Any]:
         return map(self.parse_chunk, chunks)

@@ -22,10 +22,10 @@ class PromptValue:
     __slots__ = ()
 
     def to_string(self) -> str:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement to_string()")
 
     def to_messages(self) -> list[BaseMessage]:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement to_messages()")
 
 
 class StringPromptValue(PromptValue):

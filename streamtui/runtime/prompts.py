@@ -63,7 +63,7 @@ class BasePromptTemplate(Runnable[dict[str, Any], PromptValue]):
     partial_variables: dict[str, Any]
 
     def format_prompt(self, **kwargs: Any) -> PromptValue:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement format_prompt()")
 
     def _inputs(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -109,7 +109,7 @@ class BasePromptTemplate(Runnable[dict[str, Any], PromptValue]):
         return clone
 
     def format(self, **kwargs: Any) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement format()")
 
 
 class PromptTemplate(BasePromptTemplate):

@@ -105,7 +105,7 @@ class EventSink:
     root_input: Any = NO_INPUT
 
     def put(self, event: dict[str, Any]) -> None:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement put(event)")
 
     def run_failed(self, run: Run, error: BaseException) -> None:
         """A run raised. ``astream_events`` shows only tool errors; the bus shows all."""
