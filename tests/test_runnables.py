@@ -170,3 +170,50 @@ def test_sequence_stream_and_astream_stream_every_chunk():
     assert list(seq.stream("q")) == ["x", " ", "y", " ", "z"]
     assert arun(agather(seq.astream("q"))) == ["x", " ", "y", " ", "z"]
     assert seq.invoke("q") == "x y z"
+
+
+def test_sync_parallel_streams_a_model_into_several_branches():
+    fan = ScriptedChatModel(["a b c"]) | {"x": StrOutputParser(), "y": StrOutputParser()}
+    for _ in range(5):
+        chunks = list(fan.stream("q"))
+        merged = chunks[0]
+        for c in chunks[1:]:
+            merged = merged + c
+        assert merged == {"x": "a b c", "y": "a b c"}
+
+
+def test_nested_parallels_do_not_exhaust_a_shared_pool():
+    def slow(x):
+        time.sleep(0.01)
+        return x
+
+    inner = RunnableParallel(a=slow, b=slow)
+    outer = RunnableParallel({f"k{i}": inner for i in range(12)})
+    done = {}
+    worker = threading.Thread(target=lambda: done.setdefault("out", outer.invoke(1)))
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "nested parallel invoke deadlocked"
+    assert done["out"]["k11"] == {"a": 1, "b": 1}
+
+
+def test_parallel_invoke_respects_max_concurrency():
+    active = peak = 0
+    lock = threading.Lock()
+
+    def work(x):
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.02)
+        with lock:
+            active -= 1
+        return x
+
+    par = RunnableParallel({f"k{i}": work for i in range(4)})
+    assert par.invoke(1, {"max_concurrency": 1}) == {f"k{i}": 1 for i in range(4)}
+    assert peak == 1
+    peak = 0
+    assert arun(par.ainvoke(1, {"max_concurrency": 2})) == {f"k{i}": 1 for i in range(4)}
+    assert peak <= 2

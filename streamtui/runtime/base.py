@@ -10,6 +10,7 @@ share the run bookkeeping (``_StreamRun``, ``_call``); only the loops differ.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 from collections.abc import (
     AsyncIterator,
@@ -19,19 +20,18 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Generic, TypeVar, cast
 
 from streamtui.runtime.config import (
     RunnableConfig,
-    _default_executor,
     child_config_var,
     ensure_config,
     merge_configs,
     run_coroutine_sync,
     run_in_executor,
 )
-from streamtui.runtime.streams import Accumulator, AddableDict, aiter_of, atee
+from streamtui.runtime.streams import Accumulator, AddableDict, aiter_of, atee, locked_tee
 from streamtui.runtime.tracing import NO_INPUT, Run, child_config, start_run
 
 __all__ = [
@@ -162,9 +162,6 @@ class Runnable(Generic[Input, Output]):
         if len(inputs) == 1:
             return [one((inputs[0], configs[0]))]
         limit = configs[0].get("max_concurrency") or len(inputs)
-        import contextvars
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(max_workers=limit) as pool:
             futures = [
                 pool.submit(contextvars.copy_context().run, one, pair)
@@ -641,14 +638,12 @@ class RunnableParallel(StreamingRunnable[Any, dict[str, Any]]):
             configs = [child_config(config, run, f"map:key:{k}") for k, _ in steps]
             if len(steps) == 1:
                 return {steps[0][0]: steps[0][1].invoke(value, configs[0])}
-            import contextvars
-
-            pool = _default_executor()
-            futures = [
-                pool.submit(contextvars.copy_context().run, step.invoke, value, cfg)
-                for (_, step), cfg in zip(steps, configs)
-            ]
-            return {k: f.result() for (k, _), f in zip(steps, futures)}
+            with _branch_pool(config, len(steps)) as pool:
+                futures = [
+                    pool.submit(contextvars.copy_context().run, step.invoke, value, cfg)
+                    for (_, step), cfg in zip(steps, configs)
+                ]
+                return {k: f.result() for (k, _), f in zip(steps, futures)}
 
         return self._call(body, input, config)
 
@@ -657,12 +652,17 @@ class RunnableParallel(StreamingRunnable[Any, dict[str, Any]]):
     ) -> dict[str, Any]:
         async def body(value: Any, config: RunnableConfig, run: Run | None) -> dict[str, Any]:
             steps = list(self.steps__.items())
-            results = await asyncio.gather(
-                *(
-                    step.ainvoke(value, child_config(config, run, f"map:key:{k}"))
-                    for k, step in steps
-                )
-            )
+            limit = config.get("max_concurrency")
+            gate = asyncio.Semaphore(limit) if limit else None
+
+            async def branch(key: str, step: Runnable[Any, Any]) -> Any:
+                cfg = child_config(config, run, f"map:key:{key}")
+                if gate is None:
+                    return await step.ainvoke(value, cfg)
+                async with gate:
+                    return await step.ainvoke(value, cfg)
+
+            results = await asyncio.gather(*(branch(k, step) for k, step in steps))
             return {k: r for (k, _), r in zip(steps, results)}
 
         return await self._acall(body, input, config)
@@ -670,10 +670,8 @@ class RunnableParallel(StreamingRunnable[Any, dict[str, Any]]):
     def _body(
         self, input: Iterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
     ) -> Any:
-        import itertools
-
         steps = list(self.steps__.items())
-        copies = itertools.tee(input, len(steps))
+        copies = locked_tee(input, len(steps))
         gens = [
             (k, step.transform(copy, child_config(config, run, f"map:key:{k}")))
             for (k, step), copy in zip(steps, copies)
@@ -683,31 +681,26 @@ class RunnableParallel(StreamingRunnable[Any, dict[str, Any]]):
             for chunk in gen:
                 yield AddableDict({key: chunk})
             return
-        import contextvars
-
-        # Branches run in threads so one slow branch does not hold up the others.
-        pool = _default_executor()
-
-        def pull(gen: Iterator[Any], ctx: contextvars.Context) -> Any:
-            return ctx.run(next, gen, _END)
-
+        # Branches run in threads so one slow branch does not hold up the others; each
+        # branch has its own context copy (a context cannot be entered twice at once).
         contexts = {k: contextvars.copy_context() for k, _ in gens}
-        pending: dict[Future[Any], tuple[str, Iterator[Any]]] = {
-            pool.submit(pull, gen, contexts[k]): (k, gen) for k, gen in gens
-        }
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    key, gen = pending.pop(fut)
-                    chunk = fut.result()
-                    if chunk is _END:
-                        continue
-                    yield AddableDict({key: chunk})
-                    pending[pool.submit(pull, gen, contexts[key])] = (key, gen)
-        finally:
-            for fut in pending:
-                fut.cancel()
+        with _branch_pool(config, len(gens)) as pool:
+            pending: dict[Future[Any], tuple[str, Iterator[Any]]] = {
+                pool.submit(contexts[k].run, next, gen, _END): (k, gen) for k, gen in gens
+            }
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        key, gen = pending.pop(fut)
+                        chunk = fut.result()
+                        if chunk is _END:
+                            continue
+                        yield AddableDict({key: chunk})
+                        pending[pool.submit(contexts[key].run, next, gen, _END)] = (key, gen)
+            finally:
+                for fut in pending:
+                    fut.cancel()
 
     async def _abody(
         self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
@@ -742,6 +735,16 @@ class RunnableParallel(StreamingRunnable[Any, dict[str, Any]]):
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}: {v!r}" for k, v in self.steps__.items())
         return "{" + inner + "}"
+
+
+def _branch_pool(config: RunnableConfig, branches: int) -> ThreadPoolExecutor:
+    """A pool for one parallel call, sized by ``max_concurrency``.
+
+    Per call, not shared: a branch that itself runs a parallel step blocks its thread on
+    the inner pool, which with one shared bounded pool can deadlock.
+    """
+    limit = config.get("max_concurrency") or branches
+    return ThreadPoolExecutor(max_workers=min(limit, branches), thread_name_prefix="streamtui")
 
 
 RunnableMap = RunnableParallel

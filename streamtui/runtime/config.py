@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -134,12 +135,16 @@ def config_context(config: RunnableConfig) -> Iterator[None]:
 
 
 _executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
 
 
 def _default_executor() -> Executor:
+    """The pool for sync code called from async code (never blocked on from inside)."""
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(thread_name_prefix="streamtui")
+        with _executor_lock:
+            if _executor is None:
+                _executor = ThreadPoolExecutor(thread_name_prefix="streamtui")
     return _executor
 
 
@@ -165,4 +170,7 @@ def run_coroutine_sync(factory: Callable[[], Awaitable[T]]) -> T:
         asyncio.get_running_loop()
     except RuntimeError:
         return ctx.run(asyncio.run, main())
-    return _default_executor().submit(ctx.run, asyncio.run, main()).result()
+    # A thread of its own: blocking on a shared pool from code that may itself be
+    # running in that pool can exhaust it.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamtui-sync") as pool:
+        return pool.submit(ctx.run, asyncio.run, main()).result()

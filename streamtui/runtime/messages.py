@@ -320,34 +320,62 @@ def merge_content(parts: Sequence[str | list[Any]]) -> str | list[Any]:
     return merged
 
 
+_SAME_STRING_KEYS = frozenset({"id", "output_version", "model_provider"})
+_LAST_WINS_INT_KEYS = frozenset({"index", "created", "timestamp"})
+
+
 def merge_dicts(left: dict[str, Any], *others: dict[str, Any]) -> dict[str, Any]:
-    """Merge dicts the way streamed metadata merges: strings concatenate, dicts recurse."""
+    """Merge streamed metadata as LangChain does: strings concatenate (but identifiers
+    repeated on every chunk do not), dicts and lists merge, counts add, and ``index``,
+    ``created`` and ``timestamp`` keep the latest value. Conflicting types are an error.
+    """
     merged = dict(left)
     for right in others:
         for key, value in right.items():
-            if key not in merged or merged[key] is None:
+            current = merged.get(key)
+            if key not in merged or (current is None and value is not None):
                 merged[key] = value
-            elif value is None or (merged[key] == value and not isinstance(value, str)):
+            elif value is None:
                 continue
-            elif isinstance(value, str) and isinstance(merged[key], str):
-                if key in ("id", "type", "index", "model_name", "model", "output_version"):
+            elif type(current) is not type(value):
+                raise TypeError(
+                    f"cannot merge {key!r}: {type(current).__name__} in one chunk, "
+                    f"{type(value).__name__} in the next"
+                )
+            elif isinstance(current, str):
+                if (key == "index" and current.startswith("lc_")) or (
+                    key in _SAME_STRING_KEYS and current == value
+                ):
                     continue
-                merged[key] += value
-            elif isinstance(value, dict) and isinstance(merged[key], dict):
-                merged[key] = merge_dicts(merged[key], value)
-            elif isinstance(value, list) and isinstance(merged[key], list):
-                merged[key] = merge_lists(merged[key], value)
-            elif merged[key] == value:
+                merged[key] = current + value
+            elif isinstance(current, dict):
+                merged[key] = merge_dicts(current, value)
+            elif isinstance(current, list):
+                merged[key] = merge_lists(current, value)
+            elif current == value:
                 continue
-            elif isinstance(value, (int, float)) and isinstance(merged[key], (int, float)):
-                merged[key] += value
+            elif isinstance(current, bool):
+                raise TypeError(f"cannot merge {key!r}: {current!r} and {value!r} differ")
+            elif isinstance(current, (int, float)):
+                merged[key] = value if key in _LAST_WINS_INT_KEYS else current + value
             else:
-                merged[key] = value
+                raise TypeError(f"cannot merge {key!r} values of type {type(current).__name__}")
     return merged
 
 
+def _merge_key(item: Any) -> bool:
+    # Only integer (or LangChain ``lc_``) indexes identify pieces of the same item.
+    if not isinstance(item, dict) or "index" not in item:
+        return False
+    index = item["index"]
+    return (isinstance(index, int) and not isinstance(index, bool)) or (
+        isinstance(index, str) and index.startswith("lc_")
+    )
+
+
 def merge_lists(left: list[Any] | None, *others: list[Any] | None) -> list[Any] | None:
-    """Merge lists; dict items with the same ``index`` merge into one item."""
+    """Concatenate lists; dict items with the same ``index`` (and no conflicting ``id``)
+    are pieces of one item and merge into it."""
     merged = list(left) if left is not None else None
     for other in others:
         if other is None:
@@ -356,13 +384,23 @@ def merge_lists(left: list[Any] | None, *others: list[Any] | None) -> list[Any] 
             merged = list(other)
             continue
         for item in other:
-            if isinstance(item, dict) and item.get("index") is not None:
-                for i, existing in enumerate(merged):
-                    if isinstance(existing, dict) and existing.get("index") == item["index"]:
-                        merged[i] = merge_dicts(existing, item)
-                        break
-                else:
-                    merged.append(item)
+            if not _merge_key(item):
+                merged.append(item)
+                continue
+            new_id = item.get("id")
+            for i, existing in enumerate(merged):
+                if (
+                    isinstance(existing, dict)
+                    and existing.get("index") == item["index"]
+                    and (
+                        existing.get("id") in (None, "")
+                        or new_id in (None, "")
+                        or existing.get("id") == new_id
+                    )
+                ):
+                    piece = {k: v for k, v in item.items() if k != "type"}
+                    merged[i] = merge_dicts(existing, piece)
+                    break
             else:
                 merged.append(item)
     return merged

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import threading
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Accumulator", "AddableDict", "aiter_of", "atee"]
+__all__ = ["Accumulator", "AddableDict", "aiter_of", "atee", "locked_tee"]
 
 T = TypeVar("T")
 
@@ -151,6 +153,17 @@ def atee(source: AsyncIterator[T], n: int) -> list[AsyncIterator[T]]:
     return [tee.child(i) for i in range(n)]
 
 
-def first_then(first: T, rest: Iterator[T]) -> Iterator[T]:
-    yield first
-    yield from rest
+class _Locked(Iterator[T]):
+    def __init__(self, it: Iterator[T], lock: threading.Lock) -> None:
+        self._it = it
+        self._lock = lock
+
+    def __next__(self) -> T:
+        with self._lock:
+            return next(self._it)
+
+
+def locked_tee(source: Iterator[T], n: int) -> list[Iterator[T]]:
+    """``itertools.tee`` whose copies may be read from different threads."""
+    lock = threading.Lock()
+    return [_Locked(copy, lock) for copy in itertools.tee(source, n)]
