@@ -1170,7 +1170,11 @@ class RunnableBinding(Runnable[Input, Output]):
         return self.bound.get_name(suffix, name=name)
 
     def _merged(self, config: RunnableConfig | None) -> RunnableConfig:
-        return merge_configs(self.config, config)
+        # Each side is completed from the ambient config first, as LangChain does, so
+        # bound tags add to the inherited ones instead of replacing them.
+        if config is None:
+            return merge_configs(ensure_config(self.config))
+        return merge_configs(ensure_config(self.config), ensure_config(config))
 
     def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
         return self.bound.invoke(input, self._merged(config), **{**self.kwargs, **kwargs})

@@ -119,9 +119,11 @@ class EventSink:
 
 
 class RunParent:
-    """What a child needs from its parent: the sink, its ancestry and a one-off tag."""
+    """What a child needs from its parent: the sink, its ancestry, a one-off tag, and
+    the tags and metadata every descendant inherits (even when a nested call passes a
+    config of its own, as in LangChain)."""
 
-    __slots__ = ("local_tag", "parent_ids", "run", "sink")
+    __slots__ = ("local_tag", "metadata", "parent_ids", "run", "sink", "tags")
 
     def __init__(
         self,
@@ -129,11 +131,15 @@ class RunParent:
         parent_ids: list[str],
         run: Run | None = None,
         local_tag: str | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         self.sink = sink
         self.parent_ids = parent_ids
         self.run = run
         self.local_tag = local_tag
+        self.tags = tags or []
+        self.metadata = metadata or {}
 
     # configs are copied with copy.deepcopy by some user code; the parent is shared.
     def __deepcopy__(self, memo: dict[int, Any]) -> RunParent:
@@ -150,6 +156,7 @@ class Run:
         "_child_ids",
         "_put",
         "_stream_event",
+        "inherited_tags",
         "inputs",
         "metadata",
         "name",
@@ -180,6 +187,7 @@ class Run:
         self.metadata = metadata
         self.parent_ids = parent_ids
         self.inputs: Any = NO_INPUT
+        self.inherited_tags: list[str] = tags
         self.tool_call_id: str | None = None
         self.visible = sink.filter.accepts(name, run_type, tags)
         self._child_ids: list[str] | None = None
@@ -203,7 +211,7 @@ class Run:
         ids = self._child_ids
         if ids is None:
             ids = self._child_ids = [*self.parent_ids, self.run_id]
-        return RunParent(self.sink, ids, self, local_tag)
+        return RunParent(self.sink, ids, self, local_tag, self.inherited_tags, self.metadata)
 
     def _send(self, event: str, data: Any) -> None:
         self._put(
@@ -269,21 +277,25 @@ def start_run(
     parent = config.get("callbacks")
     if parent is None:
         return None
-    tags = config.get("tags") or []
+    own = config.get("tags") or []
+    inherited = parent.tags
+    # Inherited tags first, then the call's own (LangChain re-adds a repeated tag last).
+    own = [*(t for t in inherited if t not in own), *own] if inherited else list(own)
+    metadata = config.get("metadata") or {}
+    if parent.metadata:
+        metadata = {**parent.metadata, **metadata}
     local = parent.local_tag
-    if local is not None:
-        tags = [local, *(t for t in tags if t != local)]
-    else:
-        tags = list(tags)
+    tags = [local, *(t for t in own if t != local)] if local is not None else own
     run = Run(
         parent.sink,
         config.get("run_id") or new_run_id(),
         config.get("run_name") or name,
         run_type,
         tags,
-        config.get("metadata") or {},
+        metadata,
         parent.parent_ids,
     )
+    run.inherited_tags = own
     run.begin(inputs)
     return run
 

@@ -258,3 +258,20 @@ def test_chunked_model_outputs_and_events():
     chunks = ["Hel", "lo", ", ", "wor", "ld"]
     assert_same_outputs(lambda ns: ns.chunked_chat_model(chunks), "hi")
     compare_events(lambda ns: ns.chunked_chat_model(chunks) | ns.StrOutputParser(), "hi")
+
+
+def test_nested_calls_with_their_own_config_still_inherit_tags_and_metadata():
+    def build(ns):
+        inner = ns.RunnableLambda(lambda x: x).with_config(run_name="inner")
+        bound = ns.RunnableLambda(lambda x: x).with_config(run_name="bound", tags=["t2"])
+        plain = ns.RunnableLambda(lambda x: x, name="plain")
+
+        def outer(x):
+            inner.invoke(x, {"tags": ["explicit"], "metadata": {"m": 2}})
+            bound.invoke(x)
+            plain.invoke(x, {"tags": ["aaa", "zzz"]})
+            return x
+
+        return ns.RunnableLambda(outer).with_config(run_name="outer")
+
+    compare_events(build, 1, {"tags": ["root"], "metadata": {"m0": 1}})
