@@ -48,15 +48,21 @@ def load_target(target: str) -> tuple[Any, Any]:
             f"{path_text}: expected a .py file defining a runnable (chain.yaml support is "
             "not built yet)"
         )
-    spec = importlib.util.spec_from_file_location(f"_streamtui_target_{path.stem}", path)
+    spec = importlib.util.spec_from_file_location(f"_streamtui_target_{path.stem}", path.resolve())
     if spec is None or spec.loader is None:
         raise UsageError(f"{path_text}: cannot be imported as a Python module")
     module = importlib.util.module_from_spec(spec)
+    # Registered like any import, so dataclasses and pickling can find the module.
+    sys.modules[spec.name] = module
     sys.path.insert(0, str(path.parent.resolve()))
     try:
         spec.loader.exec_module(module)
     except SyntaxError as e:
         raise UsageError(f"{path_text}:{e.lineno}: syntax error: {e.msg}") from None
+    except Exception as e:
+        line = _line_in(e, path)
+        where = f"{path_text}:{line}" if line else path_text
+        raise UsageError(f"{where}: loading the file failed: {type(e).__name__}: {e}") from None
     finally:
         sys.path.pop(0)
     names = [attr] if attr else ["chain", "graph", "app"]
@@ -69,6 +75,18 @@ def load_target(target: str) -> tuple[Any, Any]:
     raise UsageError(
         f"{path_text}: no runnable named {wanted} (write {path_text}:NAME to pick another)"
     )
+
+
+def _line_in(error: BaseException, path: Path) -> int | None:
+    """The line of ``path`` where ``error`` was raised (the innermost such frame)."""
+    target = str(path.resolve())
+    line = None
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == target:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def parse_inputs(pairs: list[str]) -> dict[str, Any]:
@@ -96,7 +114,8 @@ async def _stream_run(runnable: Any, value: Any) -> dict[str, int]:
                 sys.stdout.write(text)
                 sys.stdout.flush()
         elif kind == "on_llm_stream":
-            sys.stdout.write(event["data"]["chunk"].text)
+            chunk = event["data"]["chunk"]  # text for a root LLM, a GenerationChunk inside
+            sys.stdout.write(chunk if isinstance(chunk, str) else chunk.text)
             sys.stdout.flush()
     return counts
 

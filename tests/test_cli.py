@@ -102,3 +102,47 @@ def test_import_streamtui_stays_cheap():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_errors_while_loading_the_file_name_the_line(tmp_path):
+    path = write_app(tmp_path, "import json\nimport not_a_module_anywhere\n", "imports.py")
+    result = runner.invoke(app, ["run", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:2: loading the file failed: ModuleNotFoundError" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_dataclasses_work_in_the_loaded_file(tmp_path):
+    path = write_app(
+        tmp_path,
+        """
+        from __future__ import annotations
+        from dataclasses import dataclass
+        from streamtui import RunnableLambda
+
+        @dataclass
+        class Box:
+            value: int
+
+        INPUT = 3
+        chain = RunnableLambda(lambda n: str(Box(n).value))
+    """,
+        "dc.py",
+    )
+    result = runner.invoke(app, ["run", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_root_llm_streams_its_text(tmp_path):
+    path = write_app(
+        tmp_path,
+        """
+        from streamtui import ScriptedLLM
+        INPUT = "go"
+        chain = ScriptedLLM(["to be or not"])
+    """,
+        "llm.py",
+    )
+    result = runner.invoke(app, ["run", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("to be or not")

@@ -111,25 +111,45 @@ def test_parse_partial_json(text, value):
 
 def test_tool_calls_sharing_an_index_but_not_an_id_stay_separate():
     # OpenAI-compatible servers often send every call at index 0.
-    a = AIMessageChunk(content="", tool_call_chunks=[
-        {"name": "add", "args": '{"a": 1}', "id": "call_1", "index": 0}])
-    b = AIMessageChunk(content="", tool_call_chunks=[
-        {"name": "mul", "args": '{"b": 2}', "id": "call_2", "index": 0}])
+    a = AIMessageChunk(
+        content="",
+        tool_call_chunks=[{"name": "add", "args": '{"a": 1}', "id": "call_1", "index": 0}],
+    )
+    b = AIMessageChunk(
+        content="",
+        tool_call_chunks=[{"name": "mul", "args": '{"b": 2}', "id": "call_2", "index": 0}],
+    )
     merged = a + b
     assert [(tc["name"], tc["args"], tc["id"]) for tc in merged.tool_calls] == [
-        ("add", {"a": 1}, "call_1"), ("mul", {"b": 2}, "call_2")]
+        ("add", {"a": 1}, "call_1"),
+        ("mul", {"b": 2}, "call_2"),
+    ]
 
 
 def test_metadata_merge_rules():
     parts = [
-        AIMessageChunk(content="a", response_metadata={
-            "model_provider": "openai", "created": 1, "tokens": 2, "model_name": "m"}),
-        AIMessageChunk(content="b", response_metadata={
-            "model_provider": "openai", "created": 5, "tokens": 3}),
+        AIMessageChunk(
+            content="a",
+            response_metadata={
+                "model_provider": "openai",
+                "created": 1,
+                "tokens": 2,
+                "model_name": "m",
+            },
+        ),
+        AIMessageChunk(
+            content="b", response_metadata={"model_provider": "openai", "created": 5, "tokens": 3}
+        ),
     ]
     merged = parts[0] + parts[1]
     assert merged.response_metadata == {
-        "model_provider": "openai", "created": 5, "tokens": 5, "model_name": "m"}
+        "model_provider": "openai",
+        "created": 5,
+        "tokens": 5,
+        "model_name": "m",
+    }
     with pytest.raises(TypeError, match="cannot merge"):
-        (AIMessageChunk(content="", additional_kwargs={"x": 1})
-         + AIMessageChunk(content="", additional_kwargs={"x": "s"}))
+        (
+            AIMessageChunk(content="", additional_kwargs={"x": 1})
+            + AIMessageChunk(content="", additional_kwargs={"x": "s"})
+        )

@@ -70,3 +70,16 @@ def test_literal_braces_and_rejected_fields():
 def test_missing_variable_names_it():
     with pytest.raises(KeyError, match="missing variable"):
         ChatPromptTemplate.from_template("{a} {b}").invoke({"a": 1})
+
+
+def test_callable_partials_are_called_at_format_time():
+    calls = []
+
+    def today():
+        calls.append(1)
+        return "2026-11-23"
+
+    prompt = PromptTemplate.from_template("on {date}: {x}").partial(date=today)
+    assert prompt.invoke({"x": "hi"}).to_string() == "on 2026-11-23: hi"
+    assert prompt.format(x="again") == "on 2026-11-23: again"
+    assert len(calls) == 2

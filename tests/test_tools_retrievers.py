@@ -134,3 +134,16 @@ def test_retriever_extension_point_and_events():
     events = asyncio.run(main())
     assert [e["event"] for e in events] == ["on_retriever_start", "on_retriever_end"]
     assert events[-1]["data"]["output"] == [Document("Q")]
+
+
+def test_base_tool_subclass_gets_a_string_positionally():
+    from streamtui import BaseTool
+
+    class Search(BaseTool):
+        name = "search"
+        description = "Search the web."
+
+        def _run(self, query: str) -> str:
+            return f"results for {query}"
+
+    assert Search().invoke("cats") == "results for cats"

@@ -763,6 +763,12 @@ def _accepts_config(func: Callable[..., Any]) -> bool:
     )
 
 
+def _is_async_callable(func: Any) -> bool:
+    """An ``async def`` function, or an object whose ``__call__`` is one."""
+    call = type(func).__dict__.get("__call__") if not inspect.isfunction(func) else None
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call)
+
+
 def _func_name(func: Callable[..., Any]) -> str | None:
     name = getattr(func, "__name__", None)
     return None if name in (None, "<lambda>") else name
@@ -782,7 +788,7 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
         afunc: Callable[..., Awaitable[Any]] | None = None,
         name: str | None = None,
     ) -> None:
-        if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
+        if _is_async_callable(func) or inspect.isasyncgenfunction(func):
             afunc, func = func, None  # type: ignore[assignment]
         self.func = func
         self.afunc = afunc
@@ -1134,6 +1140,9 @@ class RunnableAssign(StreamingRunnable[dict[str, Any], dict[str, Any]]):
         finally:
             if not first.done():
                 first.cancel()
+                # The task is inside the mapper's generator; it must finish unwinding
+                # before that generator can be closed.
+                await asyncio.gather(first, return_exceptions=True)
             await mapped.aclose()  # type: ignore[attr-defined]
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 if TYPE_CHECKING:
@@ -65,6 +64,13 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
         if unknown:
             raise TypeError(
                 f"unknown config key(s) {sorted(unknown)}: a config takes {sorted(_CONFIG_KEYS)}"
+            )
+        callbacks = config.get("callbacks")
+        if callbacks is not None and not hasattr(callbacks, "local_tag"):
+            raise TypeError(
+                "config['callbacks'] takes the run_manager.get_child() of a streamtui run; "
+                "LangChain callback handlers are not supported: watch a run with "
+                "astream_events instead"
             )
         for key, value in config.items():
             if value is not None:
@@ -122,16 +128,6 @@ def patch_config(
     if configurable is not None:
         out["configurable"] = {**out.get("configurable", {}), **configurable}
     return out
-
-
-@contextmanager
-def config_context(config: RunnableConfig) -> Iterator[None]:
-    """Make ``config`` the ambient config for code called from here (user functions)."""
-    token = child_config_var.set(config)
-    try:
-        yield
-    finally:
-        child_config_var.reset(token)
 
 
 _executor: ThreadPoolExecutor | None = None

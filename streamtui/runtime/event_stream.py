@@ -43,7 +43,8 @@ class EventQueueSink(EventSink):
         self._items.append(event)
         waiter = self._waiter
         if waiter is not None:
-            self._waiter = None
+            # Only the consumer clears ``_waiter``: a worker thread clearing it could
+            # erase a newer waiter published in between and leave the consumer asleep.
             if threading.get_ident() == self._thread:
                 if not waiter.done():
                     waiter.set_result(None)

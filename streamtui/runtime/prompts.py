@@ -74,7 +74,7 @@ class BasePromptTemplate(Runnable[dict[str, Any], PromptValue]):
                     f"{self.get_name()} needs a dict with keys {self.input_variables}, "
                     f"got {type(value).__name__}"
                 )
-        merged = {**self.partial_variables, **value}
+        merged = {**self._partials(value), **value}
         missing = [v for v in self.input_variables if v not in merged]
         if missing:
             raise KeyError(
@@ -98,6 +98,16 @@ class BasePromptTemplate(Runnable[dict[str, Any], PromptValue]):
         self, input: dict[str, Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> PromptValue:
         return await self._acall(self._aformat, input, config)  # type: ignore[no-any-return]
+
+    def _partials(self, given: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Partial values not in ``given``; a callable one is called each time it is
+        used (e.g. today's date)."""
+        given = given or {}
+        return {
+            k: v() if callable(v) else v
+            for k, v in self.partial_variables.items()
+            if k not in given
+        }
 
     def partial(self, **kwargs: Any) -> BasePromptTemplate:
         """A copy with some variables filled in."""
@@ -136,7 +146,7 @@ class PromptTemplate(BasePromptTemplate):
         return cls(template, **kwargs)
 
     def format(self, **kwargs: Any) -> str:
-        return self.template.format(**{**self.partial_variables, **kwargs})
+        return self.template.format(**{**self._partials(kwargs), **kwargs})
 
     def format_prompt(self, **kwargs: Any) -> StringPromptValue:
         return StringPromptValue(self.format(**kwargs))
@@ -271,7 +281,7 @@ class ChatPromptTemplate(BasePromptTemplate):
         return cls(messages, **kwargs)
 
     def format_messages(self, **kwargs: Any) -> list[BaseMessage]:
-        values = {**self.partial_variables, **kwargs}
+        values = {**self._partials(kwargs), **kwargs}
         out: list[BaseMessage] = []
         for part in self.messages:
             out.extend(part.format_messages(**values))

@@ -102,9 +102,33 @@ class _Generations(list[Any]):
         return type(self[0]).merge(self)
 
 
+class _DictMerger:
+    """Adds dict chunks key by key, each key with its own ``Accumulator`` (adding whole
+    ``AddableDict`` s re-copies every growing value on every chunk)."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self) -> None:
+        self._keys: dict[str, Accumulator] = {}
+
+    def add(self, chunk: dict[str, Any]) -> None:
+        keys = self._keys
+        for key, value in chunk.items():
+            acc = keys.get(key)
+            if acc is None:
+                acc = keys[key] = Accumulator()
+            if value is not None:
+                acc.add(value)
+
+    def value(self) -> AddableDict:
+        return AddableDict({k: acc.value() for k, acc in self._keys.items()})
+
+
 def _merger_for(kind: type) -> Any:
     if kind is str:
         return _Texts()
+    if kind is AddableDict:
+        return _DictMerger()
     from streamtui.runtime.messages import BaseMessageChunk, ChunkMerger
     from streamtui.runtime.outputs import GenerationChunk
 

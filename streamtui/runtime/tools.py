@@ -145,11 +145,15 @@ class BaseTool(Runnable[Any, Any]):
         params = {k: v for k, v in params.items() if k not in ("title", "description")}
         return {"name": self.name, "description": self.description, "parameters": params}
 
-    def _parse_input(self, tool_input: str | dict[str, Any]) -> dict[str, Any]:
+    def _parse_input(
+        self, tool_input: str | dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Positional and keyword arguments for ``_run``: a string goes to the single
+        argument (positionally when the tool has no schema), a dict is validated."""
         schema = self.args_schema
         if isinstance(tool_input, str):
             if schema is None:
-                return {"input": tool_input}
+                return (tool_input,), {}
             keys = list(schema.model_fields)
             if len(keys) != 1:
                 raise ValueError(
@@ -157,10 +161,10 @@ class BaseTool(Runnable[Any, Any]):
                 )
             tool_input = {keys[0]: tool_input}
         if schema is None:
-            return dict(tool_input)
+            return (), dict(tool_input)
         validated = schema.model_validate(tool_input)
         # Only what the caller gave: the function's own defaults fill in the rest.
-        return {k: getattr(validated, k) for k in tool_input if k in schema.model_fields}
+        return (), {k: getattr(validated, k) for k in tool_input if k in schema.model_fields}
 
     # --- running ----------------------------------------------------------------------
 
@@ -244,8 +248,8 @@ class BaseTool(Runnable[Any, Any]):
         token = child_config_var.set(child_config(config, run))
         status = "success"
         try:
-            args = self._parse_input(tool_input)
-            response = self._run(**self._call_kwargs(args, config, is_async=False))
+            args, kwargs = self._parse_input(tool_input)
+            response = self._run(*args, **self._call_kwargs(kwargs, config, is_async=False))
         except BaseException as e:
             response, status = self._recover(e, run), "error"
         finally:
@@ -257,8 +261,8 @@ class BaseTool(Runnable[Any, Any]):
         token = child_config_var.set(child_config(config, run))
         status = "success"
         try:
-            args = self._parse_input(tool_input)
-            response = await self._arun(**self._call_kwargs(args, config, is_async=True))
+            args, kwargs = self._parse_input(tool_input)
+            response = await self._arun(*args, **self._call_kwargs(kwargs, config, is_async=True))
         except BaseException as e:
             response, status = self._recover(e, run), "error"
         finally:
