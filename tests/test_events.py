@@ -339,3 +339,50 @@ def test_a_slow_consumer_holds_the_producer_to_a_bounded_buffer():
 
     assert asyncio.run(main()) == 3 * 3000 + 6  # + three starts and three ends
     assert peak <= 128 + 8  # buffer_size plus the events of one token
+
+
+def test_closing_an_assign_stream_early_is_clean(loop_errors):
+    async def src(chunks):
+        async for _ in chunks:
+            await asyncio.sleep(0.01)
+            yield {"q": "a"}
+            await asyncio.sleep(0.01)
+            yield {"r": "b"}
+
+    async def slow(x):
+        await asyncio.sleep(1)
+        return 1
+
+    flow = RunnableGenerator(src) | RunnablePassthrough.assign(extra=RunnableLambda(slow))
+
+    async def main():
+        before = asyncio.all_tasks()
+        stream = flow.astream("x")
+        async for chunk in stream:
+            assert chunk == {"q": "a"}
+            break
+        await stream.aclose()
+        await asyncio.sleep(0.02)
+        return asyncio.all_tasks() - before - {asyncio.current_task()}
+
+    assert run_async(main(), loop_errors) == set()
+    assert loop_errors == []
+
+
+def test_nested_astream_events_reach_both_watchers():
+    inner = joke_chain("a b")
+    inner_seen = []
+
+    @chain
+    async def outer(x):
+        async for e in inner.astream_events({"topic": x}):
+            inner_seen.append(e)
+        return "done"
+
+    outer_seen = collect(outer, "cats")
+    assert names(inner_seen) == names(collect(joke_chain("a b"), {"topic": "cats"}))
+    nested = [e for e in outer_seen if e["name"] != "outer"]
+    assert names(nested) == names(inner_seen)
+    outer_id = outer_seen[0]["run_id"]
+    assert all(e["parent_ids"][0] == outer_id for e in nested)
+    assert inner_seen[0]["parent_ids"] == [outer_id]

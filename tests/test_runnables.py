@@ -217,3 +217,22 @@ def test_parallel_invoke_respects_max_concurrency():
     peak = 0
     assert arun(par.ainvoke(1, {"max_concurrency": 2})) == {f"k{i}": 1 for i in range(4)}
     assert peak <= 2
+
+
+def test_dict_chunks_add_up_key_by_key():
+    from streamtui.runtime.streams import Accumulator, AddableDict
+
+    chunks = [
+        AddableDict({"a": "x"}),
+        AddableDict({"b": [1]}),
+        AddableDict({"a": "y", "b": [2]}),
+        AddableDict({"c": None}),
+        AddableDict({"c": 3}),
+    ]
+    acc = Accumulator()
+    pairwise = chunks[0]
+    for c in chunks:
+        acc.add(c)
+    for c in chunks[1:]:
+        pairwise = pairwise + c
+    assert acc.value() == pairwise == {"a": "xy", "b": [1, 2], "c": 3}

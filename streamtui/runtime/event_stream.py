@@ -22,7 +22,7 @@ from streamtui.runtime.tracing import EventFilter, EventSink, RunParent, new_run
 if TYPE_CHECKING:
     from streamtui.runtime.base import Runnable
 
-__all__ = ["EventQueueSink", "astream_events"]
+__all__ = ["EventQueueSink", "TeeSink", "astream_events"]
 
 _DONE = object()
 
@@ -88,6 +88,59 @@ class EventQueueSink(EventSink):
             yield batch
 
 
+class TeeSink(EventSink):
+    """Sends each event to an inner sink (a nested ``astream_events``) and to the sink
+    of the run it is nested in, each under its own filter."""
+
+    def __init__(self, inner: EventQueueSink, outer: EventSink) -> None:
+        self.inner = inner
+        self.outer = outer
+        self.filter = _EitherFilter(inner.filter, outer.filter)
+        self.root_id = inner.root_id
+
+    def put(self, event: Any) -> None:
+        name = event["name"]
+        kind = event["event"]
+        run_type = name if kind == "on_custom_event" else kind[3 : kind.rindex("_")]
+        tags = event["tags"]
+        for sink in (self.inner, self.outer):
+            if sink.filter.accepts(name, run_type, tags):
+                sink.put(event)
+
+    def run_failed(self, run: Any, error: BaseException) -> None:
+        self.inner.run_failed(run, error)
+        self.outer.run_failed(run, error)
+
+    def congested(self) -> bool:
+        return self.inner.congested()
+
+    async def pace(self) -> None:
+        await self.inner.pace()
+
+
+class _EitherFilter(EventFilter):
+    def __init__(self, first: EventFilter, second: EventFilter) -> None:
+        self.first = first
+        self.second = second
+        self.is_open = first.is_open or second.is_open
+
+    def accepts(self, name: str, type_: str, tags: Sequence[str]) -> bool:
+        return self.first.accepts(name, type_, tags) or self.second.accepts(name, type_, tags)
+
+
+def _as_root(event: dict[str, Any], input: Any) -> dict[str, Any]:
+    """The caller's view of its own root run, as LangChain gives it: the start reports
+    the caller's input (a lazily started root has not seen it yet) and the end omits
+    it. A copy: other watchers (a nested stream's outer one) see the plain child run."""
+    kind = event["event"]
+    if kind.endswith("_start"):
+        return {**event, "data": {"input": input}}
+    if kind.endswith("_end") and "input" in event["data"]:
+        data = {k: v for k, v in event["data"].items() if k != "input"}
+        return {**event, "data": data}
+    return event
+
+
 def _wake(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
@@ -122,10 +175,15 @@ async def astream_events(
     root_id = config.get("run_id") or new_run_id()
     config["run_id"] = root_id
     sink.root_id = root_id
-    sink.root_input = input
     outer = config.get("callbacks")
-    parent_ids = outer.parent_ids if outer is not None else []
-    config["callbacks"] = RunParent(sink, parent_ids, None, None)
+    if outer is None:
+        config["callbacks"] = RunParent(sink, [], None, None)
+    else:
+        # Called inside a watched run: whoever watches that run sees these events too.
+        both = TeeSink(sink, outer.sink)
+        config["callbacks"] = RunParent(
+            both, outer.parent_ids, outer.run, outer.local_tag, outer.tags, outer.metadata
+        )
 
     async def produce() -> None:
         try:
@@ -144,6 +202,8 @@ async def astream_events(
             for event in batch:
                 if event is _DONE:
                     return
+                if event["run_id"] == root_id:
+                    event = _as_root(event, input)
                 yield event
     finally:
         if not task.done():

@@ -96,13 +96,12 @@ def _as_set(values: Sequence[str] | None) -> frozenset[str] | None:
 class EventSink:
     """Where the events of a run tree go. Subclasses decide what to keep and how.
 
-    ``root_id``/``root_input``: the run the caller started; its start event reports the
-    caller's input (known before the run's own lazy start) and its end event omits it.
+    Events are the same for every sink; ``root_id`` names the run a sink's caller
+    started (a root LLM reports its text chunks, as LangChain's tapped root does).
     """
 
     filter: EventFilter
     root_id: str | None = None
-    root_input: Any = NO_INPUT
 
     def put(self, event: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement put(event)")
@@ -229,10 +228,6 @@ class Run:
     def begin(self, inputs: Any) -> None:
         """Report the start; ``NO_INPUT`` for a step whose input is still streaming."""
         self.inputs = inputs
-        if self.is_root and self.sink.root_input is not NO_INPUT:
-            # The caller's input, known before a lazily started root sees its own; only
-            # the start event shows it (errors still report what the run really got).
-            inputs = self.sink.root_input
         if self.visible:
             self._send(f"on_{self.run_type}_start", {} if inputs is NO_INPUT else {"input": inputs})
 
@@ -246,10 +241,7 @@ class Run:
         if inputs is NO_INPUT:
             inputs = self.inputs
         if self.visible:
-            if self.is_root:
-                data = {"output": output}
-            else:
-                data = {"output": output, "input": {} if inputs is NO_INPUT else inputs}
+            data = {"output": output, "input": {} if inputs is NO_INPUT else inputs}
             self._send(f"on_{self.run_type}_end", data)
 
     def error(self, error: BaseException, inputs: Any = NO_INPUT) -> None:

@@ -275,3 +275,25 @@ def test_nested_calls_with_their_own_config_still_inherit_tags_and_metadata():
         return ns.RunnableLambda(outer).with_config(run_name="outer")
 
     compare_events(build, 1, {"tags": ["root"], "metadata": {"m0": 1}})
+
+
+def test_nested_astream_events_are_seen_by_the_outer_watcher():
+    def build(ns):
+        inner = (
+            ns.ChatPromptTemplate.from_template("say {x}")
+            | ns.chat_model("a b")
+            | (ns.StrOutputParser())
+        )
+
+        async def outer(x):
+            # What the inner consumer itself sees differs: langchain's inner stream lacks
+            # the root's chain_stream events (its tap is claimed by the outer handler);
+            # streamtui's inner stream is complete (tests/test_events.py).
+            async for _ in inner.astream_events({"x": x}, version="v2"):
+                pass
+            return "done"
+
+        return ns.RunnableLambda(outer, name="outer")
+
+    # Per run: the inner stream runs in its own task on both sides.
+    compare_events(build, "hi", parallel=True)
