@@ -137,3 +137,14 @@ def test_disable_streaming_yields_one_chunk():
     chunks = list(ScriptedChatModel(["a b c"], disable_streaming=True).stream("x"))
     assert len(chunks) == 1 and isinstance(chunks[0], AIMessageChunk)
     assert chunks[0].content == "a b c"
+
+
+def test_streams_start_on_first_next_not_when_created():
+    model = ScriptedChatModel(["first", "second"])
+    unused = model.stream(object())  # a bad input: fails only once iterated
+    assert model.invoke("x").content == "first"  # no turn was taken by the unused stream
+    with pytest.raises(TypeError, match="chat model takes"):
+        next(unused)
+    llm_stream = ScriptedLLM(["a"]).stream(object())
+    with pytest.raises(TypeError, match="LLM takes"):
+        next(llm_stream)

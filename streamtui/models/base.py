@@ -157,9 +157,8 @@ class BaseChatModel(_ModelBase):
 
     def _chunks(
         self,
-        messages: list[BaseMessage],
-        run: Run | None,
-        chunk_id: str,
+        input: Any,
+        config: RunnableConfig | None,
         stop: list[str] | None,
         kwargs: dict[str, Any],
         result: list[Any],
@@ -167,7 +166,9 @@ class BaseChatModel(_ModelBase):
     ) -> Iterator[AIMessageChunk]:
         """The one sync streaming loop: ids, stream events, the closing marker, then the
         run's end or its error. The merged reply (an ``AIMessage`` if ``as_message``) is
-        appended to ``result`` for ``invoke``."""
+        appended to ``result`` for ``invoke``. The run starts on the first ``next()``,
+        as in LangChain, not when the stream is created."""
+        messages, run, chunk_id = self._start(input, config)
         merger = ChunkMerger()
         last: AIMessageChunk | None = None
         report = run.stream if run is not None else None
@@ -194,15 +195,15 @@ class BaseChatModel(_ModelBase):
 
     async def _achunks(
         self,
-        messages: list[BaseMessage],
-        run: Run | None,
-        chunk_id: str,
+        input: Any,
+        config: RunnableConfig | None,
         stop: list[str] | None,
         kwargs: dict[str, Any],
         result: list[Any],
         as_message: bool = False,
     ) -> AsyncIterator[AIMessageChunk]:
         """The async twin of ``_chunks``; also yields to a consumer that fell behind."""
+        messages, run, chunk_id = self._start(input, config)
         merger = ChunkMerger()
         last: AIMessageChunk | None = None
         report = run.stream if run is not None else None
@@ -243,12 +244,13 @@ class BaseChatModel(_ModelBase):
         stop: list[str] | None = None,
         **kwargs: Any,
     ) -> AIMessage:
-        messages, run, chunk_id = self._start(input, config)
-        if run is not None and not self._streaming_disabled(kwargs):
+        config = ensure_config(config)
+        if config.get("callbacks") is not None and not self._streaming_disabled(kwargs):
             result: list[Any] = []
-            for _ in self._chunks(messages, run, chunk_id, stop, kwargs, result, True):
+            for _ in self._chunks(input, config, stop, kwargs, result, True):
                 pass
             return result[0]  # type: ignore[no-any-return]
+        messages, run, chunk_id = self._start(input, config)
         try:
             message = self._generate(messages, stop, **kwargs)
         except BaseException as e:
@@ -269,12 +271,13 @@ class BaseChatModel(_ModelBase):
         stop: list[str] | None = None,
         **kwargs: Any,
     ) -> AIMessage:
-        messages, run, chunk_id = self._start(input, config)
-        if run is not None and not self._streaming_disabled(kwargs):
+        config = ensure_config(config)
+        if config.get("callbacks") is not None and not self._streaming_disabled(kwargs):
             result: list[Any] = []
-            async for _ in self._achunks(messages, run, chunk_id, stop, kwargs, result, True):
+            async for _ in self._achunks(input, config, stop, kwargs, result, True):
                 pass
             return result[0]  # type: ignore[no-any-return]
+        messages, run, chunk_id = self._start(input, config)
         try:
             message = await self._agenerate(messages, stop, **kwargs)
         except BaseException as e:
@@ -296,9 +299,17 @@ class BaseChatModel(_ModelBase):
         **kwargs: Any,
     ) -> Iterator[AIMessageChunk]:
         if self._streaming_disabled(kwargs):
-            return iter((_as_chunk(self.invoke(input, config, stop=stop, **kwargs)),))
-        messages, run, chunk_id = self._start(input, config)
-        return self._chunks(messages, run, chunk_id, stop, kwargs, [])
+            return self._stream_disabled(input, config, stop, kwargs)
+        return self._chunks(input, config, stop, kwargs, [])
+
+    def _stream_disabled(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> Iterator[AIMessageChunk]:
+        yield _as_chunk(self.invoke(input, config, stop=stop, **kwargs))
 
     def astream(
         self,
@@ -310,8 +321,7 @@ class BaseChatModel(_ModelBase):
     ) -> AsyncIterator[AIMessageChunk]:
         if self._streaming_disabled(kwargs):
             return self._astream_disabled(input, config, stop, kwargs)
-        messages, run, chunk_id = self._start(input, config)
-        return self._achunks(messages, run, chunk_id, stop, kwargs, [])
+        return self._achunks(input, config, stop, kwargs, [])
 
     async def _astream_disabled(
         self,
@@ -394,14 +404,15 @@ class BaseLLM(_ModelBase):
 
     def _pieces(
         self,
-        prompt: str,
-        run: Run | None,
+        input: Any,
+        config: RunnableConfig | None,
         stop: list[str] | None,
         kwargs: dict[str, Any],
         result: list[str],
         streaming: bool,
     ) -> Iterator[str]:
         """The one sync loop: stream events (when streaming), then end or error."""
+        prompt, run = self._start(input, config)  # on the first next(), as LangChain
         parts: list[GenerationChunk] = []
         report = self._reporter(run, streaming)
         try:
@@ -417,13 +428,14 @@ class BaseLLM(_ModelBase):
 
     async def _apieces(
         self,
-        prompt: str,
-        run: Run | None,
+        input: Any,
+        config: RunnableConfig | None,
         stop: list[str] | None,
         kwargs: dict[str, Any],
         result: list[str],
         streaming: bool,
     ) -> AsyncIterator[str]:
+        prompt, run = self._start(input, config)
         parts: list[GenerationChunk] = []
         report = self._reporter(run, streaming)
         sink = run.sink if run is not None else None
@@ -451,9 +463,8 @@ class BaseLLM(_ModelBase):
         stop: list[str] | None = None,
         **kwargs: Any,
     ) -> str:
-        prompt, run = self._start(input, config)
         result: list[str] = []
-        for _ in self._pieces(prompt, run, stop, kwargs, result, streaming=False):
+        for _ in self._pieces(input, config, stop, kwargs, result, streaming=False):
             pass
         return result[0]
 
@@ -465,9 +476,8 @@ class BaseLLM(_ModelBase):
         stop: list[str] | None = None,
         **kwargs: Any,
     ) -> str:
-        prompt, run = self._start(input, config)
         result: list[str] = []
-        async for _ in self._apieces(prompt, run, stop, kwargs, result, streaming=False):
+        async for _ in self._apieces(input, config, stop, kwargs, result, streaming=False):
             pass
         return result[0]
 
@@ -479,8 +489,7 @@ class BaseLLM(_ModelBase):
         stop: list[str] | None = None,
         **kwargs: Any,
     ) -> Iterator[str]:
-        prompt, run = self._start(input, config)
-        return self._pieces(prompt, run, stop, kwargs, [], streaming=True)
+        return self._pieces(input, config, stop, kwargs, [], streaming=True)
 
     def astream(
         self,
@@ -490,8 +499,7 @@ class BaseLLM(_ModelBase):
         stop: list[str] | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[str]:
-        prompt, run = self._start(input, config)
-        return self._apieces(prompt, run, stop, kwargs, [], streaming=True)
+        return self._apieces(input, config, stop, kwargs, [], streaming=True)
 
 
 def _ignore(chunk: Any) -> None:

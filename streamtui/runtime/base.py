@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from streamtui.runtime.config import (
     RunnableConfig,
+    accepts_config,
     child_config_var,
     ensure_config,
     merge_configs,
@@ -753,16 +754,6 @@ RunnableMap = RunnableParallel
 # --- lambda -----------------------------------------------------------------------
 
 
-def _accepts_config(func: Callable[..., Any]) -> bool:
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-    return "config" in params or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
-    )
-
-
 def _is_async_callable(func: Any) -> bool:
     """An ``async def`` function, or an object whose ``__call__`` is one."""
     call = type(func).__dict__.get("__call__") if not inspect.isfunction(func) else None
@@ -794,8 +785,8 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
         self.afunc = afunc
         source = func or afunc
         self.name = name or (_func_name(source) if source is not None else None)
-        self._func_config = func is not None and _accepts_config(func)
-        self._afunc_config = afunc is not None and _accepts_config(afunc)
+        self._func_config = func is not None and accepts_config(func)
+        self._afunc_config = afunc is not None and accepts_config(afunc)
 
     def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
         return super().get_name(suffix, name=name or self.name or "RunnableLambda")
@@ -980,7 +971,7 @@ class RunnableGenerator(StreamingRunnable[Input, Output]):
         if self._transform is None:
             raise TypeError(f"{self.name} has only an async generator: use astream/ainvoke")
         func = self._transform
-        gen = func(input, config=cfg) if _accepts_config(func) else func(input)
+        gen = func(input, config=cfg) if accepts_config(func) else func(input)
         yield from _iterate_in_context(gen, cfg)
 
     def _abody(
@@ -990,7 +981,7 @@ class RunnableGenerator(StreamingRunnable[Input, Output]):
         func = self._atransform
         if func is None:
             return _sync_gen_in_threads(self._transform, input, cfg)  # type: ignore[arg-type]
-        gen = func(input, config=cfg) if _accepts_config(func) else func(input)
+        gen = func(input, config=cfg) if accepts_config(func) else func(input)
         return _aiterate_in_context(gen, cfg)
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
@@ -1011,7 +1002,7 @@ async def _sync_gen_in_threads(
 ) -> AsyncIterator[Any]:
     # A sync transform on the async path: gather the input, then step it in threads.
     items = [chunk async for chunk in input]
-    gen = func(iter(items), config=cfg) if _accepts_config(func) else func(iter(items))
+    gen = func(iter(items), config=cfg) if accepts_config(func) else func(iter(items))
     while (chunk := await run_in_executor(_next_in_context, gen, cfg)) is not _END:
         yield chunk
 
@@ -1033,7 +1024,7 @@ class RunnablePassthrough(StreamingRunnable[Any, Any]):
 
     def _side_effect(self, value: Any, cfg: RunnableConfig) -> None:
         if self.func is not None:
-            if _accepts_config(self.func):
+            if accepts_config(self.func):
                 self.func(value, config=cfg)
             else:
                 self.func(value)

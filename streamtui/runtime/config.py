@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import inspect
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RunnableConfig",
+    "accepts_config",
     "ensure_config",
     "get_config",
     "merge_configs",
@@ -78,6 +81,21 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
         out["tags"] = list(out.get("tags") or [])
         out["metadata"] = dict(out.get("metadata") or {})
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def accepts_config(func: Callable[..., Any]) -> bool:
+    """Whether a user function takes ``config`` (by name, or through ``**kwargs``).
+
+    Cached: it is asked on every call of a lambda or a tool.
+    """
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return "config" in params or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
+    )
 
 
 def get_config() -> RunnableConfig | None:

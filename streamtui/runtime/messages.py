@@ -563,7 +563,7 @@ def message_chunk_to_message(chunk: BaseMessage) -> BaseMessage:
     )
 
 
-_ROLE_TO_CLASS: dict[str, type[BaseMessage]] = {
+ROLE_CLASSES: dict[str, type[BaseMessage]] = {
     "system": SystemMessage,
     "human": HumanMessage,
     "user": HumanMessage,
@@ -580,16 +580,16 @@ def coerce_to_message(value: Any) -> BaseMessage:
         return HumanMessage(content=value)
     if isinstance(value, (tuple, list)) and len(value) == 2:
         role, content = value
-        cls = _ROLE_TO_CLASS.get(role)
+        cls = ROLE_CLASSES.get(role)
         if cls is None:
-            raise ValueError(f"unknown message role {role!r}: use one of {sorted(_ROLE_TO_CLASS)}")
+            raise ValueError(f"unknown message role {role!r}: use one of {sorted(ROLE_CLASSES)}")
         return cls(content=content)
     if isinstance(value, dict) and "content" in value:
         role = value.get("role") or value.get("type") or "user"
         if role == "tool":
             return ToolMessage(content=value["content"], tool_call_id=value["tool_call_id"])
-        cls = _ROLE_TO_CLASS.get(role)
+        cls = ROLE_CLASSES.get(role)
         if cls is None:
-            raise ValueError(f"unknown message role {role!r}: use one of {sorted(_ROLE_TO_CLASS)}")
+            raise ValueError(f"unknown message role {role!r}: use one of {sorted(ROLE_CLASSES)}")
         return cls(content=value["content"])
     raise TypeError(f"cannot turn {type(value).__name__} into a chat message: {value!r}")

@@ -14,10 +14,9 @@ from typing import Any
 from streamtui.runtime.base import Runnable
 from streamtui.runtime.config import RunnableConfig
 from streamtui.runtime.messages import (
-    AIMessage,
+    ROLE_CLASSES,
     BaseMessage,
     HumanMessage,
-    SystemMessage,
     coerce_to_message,
 )
 from streamtui.runtime.prompt_values import ChatPromptValue, PromptValue, StringPromptValue
@@ -191,15 +190,6 @@ class MessagesPlaceholder:
         return f"MessagesPlaceholder(variable_name={self.variable_name!r})"
 
 
-_ROLE_CLASSES: dict[str, type[BaseMessage]] = {
-    "system": SystemMessage,
-    "human": HumanMessage,
-    "user": HumanMessage,
-    "ai": AIMessage,
-    "assistant": AIMessage,
-}
-
-
 class _MessageTemplate:
     """One templated message of a chat prompt."""
 
@@ -240,11 +230,10 @@ def _to_part(item: MessageLike) -> Any:
                     f'a ("placeholder", ...) message needs "{{variable}}", got {template!r}'
                 )
             return MessagesPlaceholder(name[1:-1], optional=True)
-        cls = _ROLE_CLASSES.get(role)
+        cls = ROLE_CLASSES.get(role)
         if cls is None:
             raise ValueError(
-                f"unknown message role {role!r}: use one of {sorted(_ROLE_CLASSES)} "
-                f'or "placeholder"'
+                f'unknown message role {role!r}: use one of {sorted(ROLE_CLASSES)} or "placeholder"'
             )
         if not isinstance(template, str):
             raise TypeError(f"the {role} message template must be text, got {template!r}")

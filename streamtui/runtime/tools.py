@@ -8,6 +8,7 @@ call (``{"name", "args", "id", "type": "tool_call"}``) a tool returns a ``ToolMe
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import re
@@ -88,14 +89,26 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
 _SKIP_PARAMS = ("config", "run_manager", "callbacks")
 
 
+@functools.lru_cache(maxsize=1024)
+def takes_config_param(func: Callable[..., Any]) -> bool:
+    """A tool function gets ``config`` only if it names that parameter (cached)."""
+    try:
+        return "config" in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _schema_from_function(func: Callable[..., Any], name: str, arg_docs: dict[str, str]) -> Any:
     """A pydantic model of the function's arguments (``config`` and friends left out)."""
     from pydantic import Field, create_model
 
     try:
         hints = get_type_hints(func)
-    except Exception:
-        hints = {}
+    except NameError as e:
+        raise TypeError(
+            f"tool {name!r}: cannot resolve its argument types ({e}); import the types "
+            "at module level, not only under TYPE_CHECKING"
+        ) from None
     fields: dict[str, Any] = {}
     for pname, param in inspect.signature(func).parameters.items():
         if pname in _SKIP_PARAMS or param.kind in (
@@ -235,11 +248,7 @@ class BaseTool(Runnable[Any, Any]):
     def _call_kwargs(
         self, args: dict[str, Any], config: RunnableConfig, is_async: bool
     ) -> dict[str, Any]:
-        try:
-            params = inspect.signature(self._implementation(is_async)).parameters
-        except (TypeError, ValueError):
-            return args
-        if "config" in params:
+        if takes_config_param(self._implementation(is_async)):
             return {**args, "config": config}
         return args
 
