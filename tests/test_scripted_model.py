@@ -148,3 +148,23 @@ def test_streams_start_on_first_next_not_when_created():
     llm_stream = ScriptedLLM(["a"]).stream(object())
     with pytest.raises(TypeError, match="LLM takes"):
         next(llm_stream)
+
+
+def test_a_model_with_only_a_sync_stream_works_on_the_async_path():
+    from streamtui import BaseChatModel
+    from streamtui.runtime.messages import text_chunk
+
+    class Echo(BaseChatModel):
+        def _stream(self, messages, stop=None, **kwargs):
+            for word in messages[-1].text.split():
+                yield text_chunk(word)
+
+    async def main():
+        chunks = [c.content async for c in Echo().astream("one two")]
+        events = [e["event"] async for e in Echo().astream_events("x y")]
+        return chunks, events
+
+    chunks, events = asyncio.run(main())
+    assert chunks == ["one", "two", ""]  # the closing marker is added by the base
+    assert events.count("on_chat_model_stream") == 3
+    assert Echo().invoke("a b").content == "ab"

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, Literal
 
 from streamtui.runtime.base import Runnable
-from streamtui.runtime.config import RunnableConfig, _default_executor, ensure_config
+from streamtui.runtime.config import RunnableConfig, ensure_config, iterate_in_threads
 from streamtui.runtime.messages import (
     AIMessage,
     AIMessageChunk,
@@ -91,13 +91,8 @@ class BaseChatModel(_ModelBase):
     async def _astream(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
     ) -> AsyncIterator[AIMessageChunk]:
-        """Defaults to ``_stream`` stepped in a worker thread."""
-        import asyncio
-
-        gen = self._stream(messages, stop, **kwargs)
-        loop = asyncio.get_running_loop()
-        pool = _default_executor()
-        while (chunk := await loop.run_in_executor(pool, next, gen, _END)) is not _END:
+        """Defaults to ``_stream`` stepped in worker threads."""
+        async for chunk in iterate_in_threads(self._stream(messages, stop, **kwargs)):
             yield chunk
 
     def _generate(
@@ -361,12 +356,7 @@ class BaseLLM(_ModelBase):
     async def _astream(
         self, prompt: str, stop: list[str] | None = None, **kwargs: Any
     ) -> AsyncIterator[GenerationChunk]:
-        import asyncio
-
-        gen = self._stream(prompt, stop, **kwargs)
-        loop = asyncio.get_running_loop()
-        pool = _default_executor()
-        while (chunk := await loop.run_in_executor(pool, next, gen, _END)) is not _END:
+        async for chunk in iterate_in_threads(self._stream(prompt, stop, **kwargs)):
             yield chunk
 
     def _start(self, input: Any, config: RunnableConfig | None) -> tuple[str, Run | None]:

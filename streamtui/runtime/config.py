@@ -14,7 +14,7 @@ import contextvars
 import functools
 import inspect
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
@@ -167,6 +167,13 @@ async def run_in_executor(func: Callable[..., T], *args: Any) -> T:
     ctx = contextvars.copy_context()
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_default_executor(), lambda: ctx.run(func, *args))
+
+
+async def iterate_in_threads(iterator: Iterator[T]) -> AsyncIterator[T]:
+    """Step a blocking iterator in worker threads, one ``next()`` at a time."""
+    end = object()
+    while (item := await run_in_executor(next, iterator, end)) is not end:
+        yield item  # type: ignore[misc]
 
 
 def run_coroutine_sync(factory: Callable[[], Awaitable[T]]) -> T:
