@@ -707,6 +707,18 @@ class RunnableParallel(StreamingRunnable[Any, dict[str, Any]]):
         self, input: AsyncIterator[Any], config: RunnableConfig, run: Run | None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         steps = list(self.steps__.items())
+        if len(steps) == 1:
+            # One branch needs no tee and no task per chunk.
+            key, step = steps[0]
+            only = step.atransform(input, child_config(config, run, f"map:key:{key}"))
+            try:
+                async for chunk in only:
+                    yield AddableDict({key: chunk})
+            finally:
+                close = getattr(only, "aclose", None)
+                if close is not None:
+                    await close()
+            return
         copies = atee(input, len(steps))
         gens = [
             (k, step.atransform(copy, child_config(config, run, f"map:key:{k}")))
