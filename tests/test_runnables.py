@@ -116,24 +116,33 @@ def test_parallel_runs_branches_concurrently():
     assert time.perf_counter() - start < 0.55  # not 0.6: they overlapped
 
 
+class ConcurrencyProbe:
+    """A slow function that records how many calls ran at once."""
+
+    def __init__(self, result=lambda x: x):
+        self.active = self.peak = 0
+        self.lock = threading.Lock()
+        self.result = result
+
+    def __call__(self, x):
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        time.sleep(0.01)
+        with self.lock:
+            self.active -= 1
+        return self.result(x)
+
+
 def test_batch_keeps_order_and_respects_max_concurrency():
-    active = 0
-    peak = 0
-    lock = threading.Lock()
+    probe = ConcurrencyProbe(lambda x: x * 2)
 
     def work(x):
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        time.sleep(0.01)
-        with lock:
-            active -= 1
-        return x * 2
+        return probe(x)
 
     lam = RunnableLambda(work)
     assert lam.batch(list(range(8)), {"max_concurrency": 2}) == [0, 2, 4, 6, 8, 10, 12, 14]
-    assert peak <= 2
+    assert probe.peak <= 2
     assert arun(lam.abatch([1, 2, 3])) == [2, 4, 6]
     failing = RunnableLambda(lambda x: 1 / x)
     out = failing.batch([1, 0], return_exceptions=True)
@@ -198,25 +207,17 @@ def test_nested_parallels_do_not_exhaust_a_shared_pool():
 
 
 def test_parallel_invoke_respects_max_concurrency():
-    active = peak = 0
-    lock = threading.Lock()
+    probe = ConcurrencyProbe()
 
     def work(x):
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        time.sleep(0.02)
-        with lock:
-            active -= 1
-        return x
+        return probe(x)
 
     par = RunnableParallel({f"k{i}": work for i in range(4)})
     assert par.invoke(1, {"max_concurrency": 1}) == {f"k{i}": 1 for i in range(4)}
-    assert peak == 1
-    peak = 0
+    assert probe.peak == 1
+    probe.peak = 0
     assert arun(par.ainvoke(1, {"max_concurrency": 2})) == {f"k{i}": 1 for i in range(4)}
-    assert peak <= 2
+    assert probe.peak <= 2
 
 
 def test_dict_chunks_add_up_key_by_key():
