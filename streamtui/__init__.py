@@ -43,7 +43,10 @@ _EXPORTS: dict[str, str] = {
     "BaseOutputParser": "streamtui.runtime.parsers",
     "BaseTransformOutputParser": "streamtui.runtime.parsers",
     "StrOutputParser": "streamtui.runtime.parsers",
+    "JsonOutputParser": "streamtui.runtime.parsers",
     "OutputParserException": "streamtui.runtime.parsers",
+    "JsonStreamParser": "streamtui.jsonstream",
+    "JsonStreamError": "streamtui.jsonstream",
     # models
     "BaseChatModel": "streamtui.models.base",
     "BaseLLM": "streamtui.models.base",
@@ -80,6 +83,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from streamtui.jsonstream import JsonStreamError, JsonStreamParser
     from streamtui.models.base import BaseChatModel, BaseLLM
     from streamtui.models.scripted import ScriptedChatModel, ScriptedLLM, ScriptedModelError
     from streamtui.runtime.base import (
@@ -108,6 +112,7 @@ if TYPE_CHECKING:
     from streamtui.runtime.parsers import (
         BaseOutputParser,
         BaseTransformOutputParser,
+        JsonOutputParser,
         OutputParserException,
         StrOutputParser,
     )

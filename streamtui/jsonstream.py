@@ -232,6 +232,11 @@ class JsonStreamParser:
         return out
 
     @property
+    def is_null(self) -> bool:
+        """The document is a bare ``null`` (which LangChain never yields)."""
+        return self._root is None
+
+    @property
     def has_value(self) -> bool:
         return self._root is not _ABSENT or self._tail() is not _ABSENT
 

@@ -1,7 +1,8 @@
 """Output parsers: turn model output (messages or text) into values, streaming through.
 
 A parser subclass implements ``parse(text)``; a streaming parser also implements
-``_parse_stream`` over the incoming chunks. ``JsonOutputParser`` plugs in here.
+``parse_chunk`` (stateless) or ``_parse_stream`` over the incoming chunks (stateful, like
+``JsonOutputParser``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from streamtui.jsonstream import JsonStreamError, JsonStreamParser
 from streamtui.runtime.base import Runnable, StreamingRunnable
 from streamtui.runtime.config import RunnableConfig
 from streamtui.runtime.messages import AIMessageChunk, BaseMessage
@@ -18,6 +20,7 @@ from streamtui.runtime.tracing import Run
 __all__ = [
     "BaseOutputParser",
     "BaseTransformOutputParser",
+    "JsonOutputParser",
     "OutputParserException",
     "StrOutputParser",
 ]
@@ -122,3 +125,92 @@ class StrOutputParser(BaseTransformOutputParser):
 
     def parse_chunk(self, chunk: Any) -> str:
         return chunk_text(chunk)
+
+
+_NOTHING: Any = object()
+
+
+class JsonOutputParser(BaseTransformOutputParser):
+    """Model output as JSON. Streamed, it yields ever more complete objects — or, with
+    ``diff=True``, the RFC 6902 JSON Patch that turns the previous one into the next.
+
+    Values and the points where they are yielded match LangChain's parser (see
+    ``docs/compat.md``); the work per chunk is proportional to the chunk, not to all the
+    text so far. ``langchain_quirks=False`` shows partial strings without LangChain's
+    hold-backs and compares numbers type-strictly.
+
+    Malformed JSON ends the stream with ``OutputParserException`` naming the offset and
+    what was expected, after the last good value.
+    """
+
+    def __init__(
+        self, *, diff: bool = False, langchain_quirks: bool = True, name: str | None = None
+    ) -> None:
+        self.name = name
+        self.diff = diff
+        self.langchain_quirks = langchain_quirks
+
+    def parse(self, text: str) -> Any:
+        step = _JsonSteps(self)
+        step.push(text)
+        step.finish()
+        return step.parser.value
+
+    def _parse_stream(self, chunks: Iterator[Any]) -> Iterator[Any]:
+        step = _JsonSteps(self)
+        for chunk in chunks:
+            out = step.push(chunk_text(chunk))
+            if out is not _NOTHING:
+                yield out
+        out = step.finish()
+        if out is not _NOTHING:
+            yield out
+
+    async def _aparse_stream(self, chunks: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        step = _JsonSteps(self)
+        async for chunk in chunks:
+            out = step.push(chunk_text(chunk))
+            if out is not _NOTHING:
+                yield out
+        out = step.finish()
+        if out is not _NOTHING:
+            yield out
+
+
+class _JsonSteps:
+    """One stream's parser state, shared by the sync and async loops."""
+
+    __slots__ = ("diff", "parser", "texts")
+
+    def __init__(self, owner: JsonOutputParser) -> None:
+        self.diff = owner.diff
+        self.parser = JsonStreamParser(
+            ops="rfc6902" if owner.diff else None, langchain_quirks=owner.langchain_quirks
+        )
+        self.texts: list[str] = []  # for the error message only
+
+    def push(self, text: str) -> Any:
+        """The next chunk's output, or _NOTHING. A malformed chunk still yields what came
+        before the error; the error is raised on the next call."""
+        parser = self.parser
+        if parser.error is not None:
+            self._raise(parser.error)
+        self.texts.append(text)
+        return self._output() if parser.feed(text) else _NOTHING
+
+    def finish(self) -> Any:
+        try:
+            changed = self.parser.close()
+        except JsonStreamError as e:
+            self._raise(e)
+        return self._output() if changed else _NOTHING
+
+    def _output(self) -> Any:
+        parser = self.parser
+        if parser.is_null:
+            return _NOTHING  # LangChain never yields a top-level null
+        return parser.take_ops() if self.diff else parser.value
+
+    def _raise(self, error: JsonStreamError) -> None:
+        text = "".join(self.texts)
+        raise OutputParserException(f"Invalid json output: {error}", llm_output=text) from error
