@@ -144,6 +144,7 @@ class JsonStreamParser:
         self._tail_rewritten = False  # a surrogate pair replaced a character already shown
         self._num = ""
         self._word = ""
+        self._tok: Any = _ABSENT  # the tail's visible form after the last feed
         # What the consumer has seen at the last change: structure version and tail.
         self._struct = 0
         self._seen_struct = 0
@@ -162,6 +163,15 @@ class JsonStreamParser:
             text = self._carry + text
             self._base -= len(self._carry)
             self._carry = ""
+        elif self._state == _STRING and '"' not in text and "\\" not in text:
+            # Most chunks only extend a string: no scanning needed.
+            s = self._s
+            self._s = ""
+            s += text
+            self._s = s
+            self._count_lines(text)
+            self._base += len(text)
+            return self._settle()
         self._consume(text)
         return self._settle()
 
@@ -335,11 +345,14 @@ class JsonStreamParser:
                 text, i = self._jump
                 n = len(text)
                 self._jump = None
+        self._count_lines(text)
+        self._base += n
+
+    def _count_lines(self, text: str) -> None:
         newlines = text.count("\n")
         if newlines:
             self._lines += newlines
             self._line_start = self._base + text.rfind("\n") + 1
-        self._base += n
 
     def _start_value(self, text: str, j: int) -> int:
         """Begin the value whose first character is ``text[j]``."""
@@ -658,7 +671,7 @@ class JsonStreamParser:
         return k + len(run.rstrip().rstrip(" \n\r\t`"))
 
     def _tail_value(self) -> Any:
-        tok = self._tail()
+        tok = self._tok  # as of the last feed
         if tok is _ABSENT or not self._tail_is_str:
             return tok
         s = self._s
@@ -666,13 +679,27 @@ class JsonStreamParser:
 
     def _settle(self) -> bool:
         """After a chunk: has the visible value changed since the consumer last saw it?"""
-        tok = self._tail()
+        if self._state == _STRING and not self._in_key and not self._carry:
+            s = self._s  # the common case, inlined: a string value growing
+            tok = len(s)
+            if tok > self._esc_end and self._quirks:
+                last = s[-1]
+                if last.isspace() or last == "`":
+                    tok = self._held_back(s)
+        else:
+            tok = self._tail()
+        self._tok = tok
         if self._struct != self._seen_struct or self._tail_rewritten:
             changed = True
         elif tok is _ABSENT:
             changed = self._seen_tok is not _ABSENT
         else:
-            changed = self._seq != self._seen_seq or not self._same(tok, self._seen_tok)
+            seen = self._seen_tok
+            changed = (
+                self._seq != self._seen_seq
+                or tok != seen
+                or not (self._quirks or type(tok) is type(seen))
+            )
         if changed:
             if self._ops is not None:
                 self._tail_ops(tok)

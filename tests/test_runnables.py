@@ -237,3 +237,14 @@ def test_dict_chunks_add_up_key_by_key():
     for c in chunks[1:]:
         pairwise = pairwise + c
     assert acc.value() == pairwise == {"a": "xy", "b": [1, 2], "c": 3}
+
+
+def test_list_chunks_add_up_to_their_concatenation_without_touching_the_chunks():
+    from streamtui.runtime.streams import Accumulator
+
+    first, second = [{"op": "replace"}], [{"op": "add"}, {"op": "append"}]
+    acc = Accumulator()
+    acc.add(first)
+    acc.add(second)
+    assert acc.value() == first + second
+    assert first == [{"op": "replace"}]  # the chunk a consumer already holds is not extended

@@ -95,6 +95,16 @@ class _Texts(list[str]):
         return "".join(self)
 
 
+class _Lists(list[Any]):
+    """List chunks (JSON Patch op lists from ``JsonOutputParser(diff=True)``) add up to
+    their concatenation; extending one list keeps that linear."""
+
+    add = list.extend
+
+    def value(self) -> list[Any]:
+        return list(self)
+
+
 class _Generations(list[Any]):
     add = list.append
 
@@ -127,6 +137,8 @@ class _DictMerger:
 def _merger_for(kind: type) -> Any:
     if kind is str:
         return _Texts()
+    if kind is list:
+        return _Lists()
     if kind is AddableDict:
         return _DictMerger()
     from streamtui.runtime.messages import BaseMessageChunk, ChunkMerger
