@@ -462,7 +462,7 @@ class JsonStreamParser:
         state = self._state
         n = len(text)
         if state == _FENCE_LANG:
-            rest = text[i : i + 4]
+            rest = text[i : i + 4].lower()  # LangChain only knows "json"; "JSON" is common
             if len(rest) < 4 and "json".startswith(rest):
                 return self._cut(text, i)
             self._state = _FENCE_BODY

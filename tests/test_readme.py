@@ -1,0 +1,38 @@
+"""The README's Python examples run as shown, and print what their comments say."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+
+
+def _shown_output(code: str) -> list[str]:
+    """The ``# ...`` comment lines that end a block: the output it promises."""
+    lines = code.rstrip("\n").splitlines()
+    shown: list[str] = []
+    while lines and lines[-1].startswith("# "):
+        shown.insert(0, lines.pop()[2:])
+    return shown
+
+
+def test_readme_has_python_examples():
+    assert len(BLOCKS) >= 2
+
+
+@pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
+def test_readme_example_runs_as_shown(code: str):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, str(README), "exec"), {"__name__": "readme"})
+    shown = _shown_output(code)
+    if shown:
+        assert out.getvalue().splitlines() == shown
+    else:
+        assert out.getvalue()  # every example prints something
