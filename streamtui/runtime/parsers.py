@@ -7,6 +7,7 @@ A parser subclass implements ``parse(text)``; a streaming parser also implements
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -144,11 +145,31 @@ class JsonOutputParser(BaseTransformOutputParser):
     """
 
     def __init__(
-        self, *, diff: bool = False, langchain_quirks: bool = True, name: str | None = None
+        self,
+        *,
+        diff: bool = False,
+        pydantic_object: type | None = None,
+        langchain_quirks: bool = True,
+        name: str | None = None,
     ) -> None:
         self.name = name
         self.diff = diff
+        self.pydantic_object = pydantic_object
         self.langchain_quirks = langchain_quirks
+
+    def get_format_instructions(self) -> str:
+        """Text for the prompt asking for JSON (matching ``pydantic_object``'s schema when
+        one is given). As in LangChain, the schema shapes the request; it does not validate
+        the answer."""
+        if self.pydantic_object is None:
+            return "Return a JSON object."
+        schema = dict(self.pydantic_object.model_json_schema())  # type: ignore[attr-defined]
+        schema.pop("title", None)
+        schema.pop("type", None)
+        return (
+            "Return only a JSON object that conforms to this JSON Schema; do not repeat "
+            "the schema itself:\n```json\n" + json.dumps(schema, ensure_ascii=False) + "\n```"
+        )
 
     def parse(self, text: str) -> Any:
         step = _JsonSteps(self)
