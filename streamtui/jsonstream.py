@@ -189,14 +189,16 @@ class JsonStreamParser:
             if m is not None and m.end() == len(self._num):
                 self._commit(self._number_value(self._num))
         if self._tentative and self._state != _DONE:
-            self._fail_tentative(0)
-        if self._root is _ABSENT and self._tail() is _ABSENT and not self._stack:
+            self._fail_tentative(0)  # a cut-off "1." or "tru" at the start: prose
+            self._jump = None
+        if not self._stack and self._root is _ABSENT and self._tail() is _ABSENT:
             if self._state in (_PRE, _PROSE, _FENCE_LANG, _FENCE_BODY):
                 found = self._pre.strip()[:30]
                 self._error("expected a JSON value or a ```json fence", 0, 1, 1, found)
             else:
-                at = self._tail_start
-                self._error("the input ended inside the value", at, 1, at + 1, "")
+                end = self._base + len(self._carry)
+                column = end - self._line_start + 1
+                self._error("expected the rest of the value", end, self._lines + 1, column, "")
             raise self.error  # type: ignore[misc]
         return self._settle()
 
@@ -248,7 +250,8 @@ class JsonStreamParser:
 
     @property
     def has_value(self) -> bool:
-        return self._root is not _ABSENT or self._tail() is not _ABSENT
+        """Something is visible (``value`` is not just the ``None`` of "nothing yet")."""
+        return bool(self._stack) or self._root is not _ABSENT or self._tok is not _ABSENT
 
     def take_ops(self) -> list[dict[str, Any]]:
         """The operations since the last call; applied in order they rebuild ``value``

@@ -228,8 +228,8 @@ class _JsonSteps:
 
     def _output(self) -> Any:
         parser = self.parser
-        if parser.is_null:
-            return _NOTHING  # LangChain never yields a top-level null
+        if parser.is_null or not parser.has_value:
+            return _NOTHING  # LangChain never yields a top-level null, nor "nothing yet"
         return parser.take_ops() if self.diff else parser.value
 
     def _raise(self, error: JsonStreamError) -> None:
