@@ -392,6 +392,7 @@ class JsonStreamParser:
             digits = text[j + 2 : j + 6]
             good = _HEX(digits).end()
             if good < len(digits):
+                self._carry = text[j : j + 2 + good]  # shown as it was before the bad digit
                 return self._fail_at(text, j + 2 + good, "expected 4 hex digits after \\u")
             if len(digits) < 4:
                 return self._cut(text, j)
@@ -400,8 +401,9 @@ class JsonStreamParser:
             if 0xDC00 <= code <= 0xDFFF and self._pair_at == len(s):
                 # Python's json joins an escaped surrogate pair into one character.
                 code = 0x10000 + ((ord(s[-1]) - 0xD800) << 10) + (code - 0xDC00)
-                if self._seen_seq == self._seq and self._seen_tok is not _ABSENT:
-                    self._tail_rewritten = self._seen_tok >= len(s)
+                seen = self._seen_tok
+                if self._seen_seq == self._seq and seen is not _ABSENT and seen >= len(s):
+                    self._tail_rewritten = True  # the consumer was shown the lone high half
                 s = s[:-1] + chr(code)
             else:
                 s += chr(code)
@@ -412,6 +414,7 @@ class JsonStreamParser:
             return j + 6
         decoded = _ESCAPES.get(e)
         if decoded is None:
+            self._carry = "\\"  # shown as it was before the bad character
             return self._fail_at(text, j + 1, 'expected one of " \\ / b f n r t u after "\\"')
         s = self._s
         self._s = ""
@@ -451,6 +454,10 @@ class JsonStreamParser:
         j = _LETTERS(text, i).end()
         word = self._word + text[i:j]
         if word not in _LITERAL_PREFIXES:
+            for literal, value in _LITERALS.items():
+                if word.startswith(literal):  # "true" then letters: like "true" then a cut
+                    self._commit(value)
+                    return i + len(literal) - len(self._word)
             good = max(k for k in range(len(word)) if k == 0 or word[:k] in _LITERAL_PREFIXES)
             return self._fail_at(text, i + good - len(self._word), "expected true, false or null")
         self._word = word
@@ -740,7 +747,10 @@ class JsonStreamParser:
         if self._seen_seq == self._seq and self._seen_tok is not _ABSENT:
             seen = self._seen_tok
             if tok is _ABSENT:
-                ops.append({"op": "remove", "path": path})
+                if path:
+                    ops.append({"op": "remove", "path": path})
+                else:  # RFC 6902 cannot remove the document itself
+                    ops.append({"op": "replace", "path": "", "value": None})
             elif self._tail_is_str:
                 if tok != seen or self._tail_rewritten:
                     ops.append(self._string_op(path, seen, tok))
