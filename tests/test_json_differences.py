@@ -88,3 +88,25 @@ def test_pydantic_object_shapes_the_format_instructions_only():
     instructions = parser.get_format_instructions()
     assert '"required": ["setup", "punchline"]' in instructions
     assert parser.invoke('{"setup": "x"}') == {"setup": "x"}  # not validated, as in LangChain
+
+
+def test_event_stream_reports_the_last_good_value_then_the_error():
+    from streamtui import ScriptedChatModel
+
+    from .conftest import run_async
+
+    model = ScriptedChatModel(responses=['{"a": 1, "b": x}'], chunking=4)
+
+    async def watch() -> tuple[list[object], BaseException | None]:
+        chunks: list[object] = []
+        try:
+            async for event in (model | JsonOutputParser()).astream_events("q"):
+                if event["event"] == "on_parser_stream":
+                    chunks.append(event["data"]["chunk"])
+        except OutputParserException as e:
+            return chunks, e
+        return chunks, None
+
+    chunks, error = run_async(watch())
+    assert chunks == [{}, {"a": 1}]
+    assert error is not None and "offset 14" in str(error)
