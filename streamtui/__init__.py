@@ -46,6 +46,13 @@ _EXPORTS: dict[str, str] = {
     "JsonOutputParser": "streamtui.runtime.parsers",
     "OutputParserException": "streamtui.runtime.parsers",
     "JsonStreamParser": "streamtui.jsonstream",
+    # graphs
+    "StateGraph": "streamtui.graph",
+    "START": "streamtui.graph",
+    "END": "streamtui.graph",
+    "Send": "streamtui.graph",
+    "get_stream_writer": "streamtui.graph",
+    "add_messages": "streamtui.graph",
     "JsonStreamError": "streamtui.jsonstream",
     # models
     "BaseChatModel": "streamtui.models.base",
@@ -83,6 +90,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from streamtui.graph import END, START, Send, StateGraph, add_messages, get_stream_writer
     from streamtui.jsonstream import JsonStreamError, JsonStreamParser
     from streamtui.models.base import BaseChatModel, BaseLLM
     from streamtui.models.scripted import ScriptedChatModel, ScriptedLLM, ScriptedModelError

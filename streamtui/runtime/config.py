@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import queue
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -26,6 +27,7 @@ __all__ = [
     "accepts_config",
     "ensure_config",
     "get_config",
+    "iterate_async_sync",
     "merge_configs",
     "patch_config",
     "run_in_executor",
@@ -195,3 +197,49 @@ def run_coroutine_sync(factory: Callable[[], Awaitable[T]]) -> T:
     # running in that pool can exhaust it.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamtui-sync") as pool:
         return pool.submit(ctx.run, asyncio.run, main()).result()
+
+
+def iterate_async_sync(factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    """Consume an async iterator from sync code, item by item as it is produced.
+
+    The iterator runs on a private loop in a worker thread (so this works inside or
+    outside a running loop); leaving the ``for`` early cancels it.
+    """
+    items: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
+    ctx = contextvars.copy_context()
+    ready = threading.Event()
+    handle: dict[str, Any] = {}
+
+    async def pump() -> None:
+        handle["loop"] = asyncio.get_running_loop()
+        handle["task"] = asyncio.current_task()
+        ready.set()
+        try:
+            async for item in factory():
+                items.put((0, item))
+        except BaseException as e:  # delivered to the consumer, raised there
+            items.put((1, e))
+            return
+        items.put((2, None))
+
+    thread = threading.Thread(
+        target=ctx.run, args=(asyncio.run, pump()), name="streamtui-sync-stream", daemon=True
+    )
+    thread.start()
+    finished = False
+    try:
+        while True:
+            kind, item = items.get()
+            if kind == 0:
+                yield item
+            elif kind == 1:
+                finished = True
+                raise item
+            else:
+                finished = True
+                return
+    finally:
+        if not finished:  # the consumer stopped early: cancel the producer
+            ready.wait()
+            handle["loop"].call_soon_threadsafe(handle["task"].cancel)
+        thread.join()

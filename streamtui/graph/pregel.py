@@ -1,0 +1,362 @@
+"""The superstep executor behind a compiled graph, and its stream modes.
+
+LangGraph's model: the nodes triggered by step n-1 run concurrently in step n; their
+writes are applied together at the end of the step (reducers in node-name order, then
+``Send`` tasks in the order they were sent), so no node sees a sibling's writes before the
+next step. Items reach the consumer as they happen: a node's ``custom`` writes, then its
+``updates`` item when it finishes, then ``values`` once the step's writes are applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextvars import ContextVar
+from typing import Any
+
+from streamtui.graph.builder import END, START, Send, StateGraph, accepts_positional
+from streamtui.graph.channels import Channel, channels_for
+from streamtui.graph.errors import EmptyInputError, GraphRecursionError, InvalidUpdateError
+from streamtui.runtime.base import Runnable
+from streamtui.runtime.config import (
+    RunnableConfig,
+    accepts_config,
+    ensure_config,
+    iterate_async_sync,
+    run_in_executor,
+)
+
+__all__ = ["STREAM_MODES", "CompiledStateGraph", "get_stream_writer"]
+
+STREAM_MODES = ("values", "updates", "custom")
+DEFAULT_RECURSION_LIMIT = 10007  # LangGraph 1.x's default when the config sets none
+
+_writer_var: ContextVar[Callable[[Any], None] | None] = ContextVar(
+    "streamtui_graph_writer", default=None
+)
+
+
+def _discard(item: Any) -> None:
+    pass
+
+
+def get_stream_writer() -> Callable[[Any], None]:
+    """Inside a node: a function that sends items to the graph's ``custom`` stream.
+
+    When nobody asked for ``custom``, the writer does nothing (and costs nothing).
+    """
+    writer = _writer_var.get()
+    return _discard if writer is None else writer
+
+
+class _Task:
+    """One node execution in one step."""
+
+    __slots__ = ("arg", "name", "order", "result", "writes")
+
+    def __init__(self, name: str, order: tuple[int, Any], arg: Any) -> None:
+        self.name = name
+        self.order = order  # pulls sort by name, then pushes (Send) by position
+        self.arg = arg  # the Send argument, or _STATE for "the state"
+        self.writes: list[tuple[str, Any]] = []
+        self.result: Any = None
+
+
+_STATE: Any = object()
+
+
+class _Run:
+    """One execution of a graph: channels, pending tasks and the output queue."""
+
+    def __init__(
+        self, graph: CompiledStateGraph, config: RunnableConfig, modes: frozenset[str]
+    ) -> None:
+        self.graph = graph
+        self.config = config
+        self.modes = modes
+        self.channels: dict[str, Channel] = channels_for(graph.builder.state_schema)
+        self.barriers: dict[tuple[tuple[str, ...], str], set[str]] = {}
+        self.tasks: list[_Task] = []
+        self.step = 0
+        self.limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
+        self.out: deque[tuple[str, Any]] = deque()
+        self.failure: BaseException | None = None  # raised once the queue is drained
+        self.wake: asyncio.Event | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_thread = 0
+        self.writer = self._write_custom if "custom" in modes else None
+
+    # --- output -------------------------------------------------------------------
+
+    def emit(self, mode: str, payload: Any) -> None:
+        if mode in self.modes:
+            self.out.append((mode, payload))
+            self._signal()
+
+    def _write_custom(self, item: Any) -> None:
+        self.out.append(("custom", item))
+        self._signal()
+
+    def _signal(self) -> None:
+        wake = self.wake
+        if wake is None:
+            return
+        if threading.get_ident() == self.loop_thread:
+            wake.set()
+        else:  # a sync node in a worker thread
+            self.loop.call_soon_threadsafe(wake.set)  # type: ignore[union-attr]
+
+    # --- state --------------------------------------------------------------------
+
+    def state(self, channels: dict[str, Channel] | None = None) -> dict[str, Any]:
+        chans = self.channels if channels is None else channels
+        return {key: c.value for key, c in chans.items() if c.filled}
+
+    def node_input(self, state: dict[str, Any]) -> Any:
+        schema = self.graph.builder.state_schema
+        if isinstance(schema, type) and not _is_typeddict(schema):
+            return schema(**state)  # a dataclass or pydantic model gets an instance
+        return state
+
+    def writes_of(self, name: str, result: Any) -> list[tuple[str, Any]]:
+        if result is None:
+            return []
+        if not isinstance(result, dict):
+            if hasattr(result, "model_dump"):
+                result = {k: getattr(result, k) for k in result.model_fields_set}
+            else:
+                raise InvalidUpdateError(
+                    f"node {name!r} returned {type(result).__name__}; a node returns a dict "
+                    "of state updates (or None)"
+                )
+        channels = self.channels
+        return [(key, value) for key, value in result.items() if key in channels]
+
+    def apply(self, writes: Sequence[tuple[str, Any]], channels: dict[str, Channel]) -> bool:
+        """Apply writes (in order) to ``channels``; True if any channel was written."""
+        grouped: dict[str, list[Any]] = {}
+        for key, value in writes:
+            grouped.setdefault(key, []).append(value)
+        for key, values in grouped.items():
+            channels[key].update(values)
+        return bool(grouped)
+
+    # --- steps --------------------------------------------------------------------
+
+    def start(self, input: Any) -> None:
+        if input is None:
+            raise EmptyInputError("Received no input for __start__")
+        writes = self.writes_of(START, input)
+        if self.apply(writes, self.channels):
+            self.emit("values", self.state())
+        self.tasks = self.next_tasks([(START, writes)])
+
+    def next_tasks(self, finished: Sequence[tuple[str, list[tuple[str, Any]]]]) -> list[_Task]:
+        """The tasks of the next step, from the edges of the nodes that just ran."""
+        builder = self.graph.builder
+        pulls: set[str] = set()
+        pushes: list[Send] = []
+        for name, writes in finished:
+            for source, target in builder.edges:
+                if source == name and target != END:
+                    pulls.add(target)
+            for key in builder.waiting_edges:
+                starts, target = key
+                if name in starts:
+                    seen = self.barriers.setdefault(key, set())
+                    seen.add(name)
+                    if seen.issuperset(starts):
+                        seen.clear()
+                        if target != END:
+                            pulls.add(target)
+            for branch in builder.branches.get(name, ()):
+                fresh = self._fresh_state(writes)
+                result = (
+                    branch.path(fresh, self.config)
+                    if _takes_config(branch.path)
+                    else (branch.path(fresh))
+                )
+                for dest in result if isinstance(result, list | tuple) else [result]:
+                    if isinstance(dest, Send):
+                        pushes.append(dest)
+                        continue
+                    target = branch.path_map[dest] if branch.path_map is not None else dest
+                    if target == END:
+                        continue
+                    if target not in builder.nodes:
+                        raise ValueError(
+                            f"the conditional edge from {name!r} returned {dest!r}, which is "
+                            "not a node (add it, or map it with path_map)"
+                        )
+                    pulls.add(target)
+        tasks = [_Task(n, (0, n), _STATE) for n in sorted(pulls)]
+        for i, send in enumerate(pushes):
+            if send.node not in builder.nodes:
+                raise ValueError(f"Send to {send.node!r}, which is not a node")
+            tasks.append(_Task(send.node, (1, i), send.arg))
+        return tasks
+
+    def _fresh_state(self, writes: list[tuple[str, Any]]) -> Any:
+        """The state as a node's conditional edge sees it: with that node's own writes."""
+        if not writes:
+            return self.node_input(self.state())
+        channels = dict(self.channels)
+        for key in {k for k, _ in writes}:
+            channels[key] = channels[key].copy()
+        self.apply(writes, channels)
+        return self.node_input(self.state(channels))
+
+    def finish_step(self) -> None:
+        tasks = sorted(self.tasks, key=lambda t: t.order)
+        writes = [w for task in tasks for w in task.writes]
+        if self.apply(writes, self.channels):
+            self.emit("values", self.state())
+        self.tasks = self.next_tasks([(task.name, task.writes) for task in tasks])
+        self.step += 1
+        if self.step >= self.limit:
+            self.tasks = []
+            self.failure = GraphRecursionError(
+                f"Recursion limit of {self.limit} reached without hitting a stop condition. "
+                "You can increase the limit by setting the `recursion_limit` config key."
+            )
+
+    async def run_task(self, task: _Task, inline: bool) -> None:
+        action = self.graph.builder.nodes[task.name]
+        arg = self.node_input(self.state()) if task.arg is _STATE else task.arg
+        token = _writer_var.set(self.writer)
+        try:
+            result = await _call_node(action, arg, self.config, inline)
+        finally:
+            _writer_var.reset(token)
+        task.writes = self.writes_of(task.name, result)
+        task.result = result
+        self.emit("updates", {task.name: result or None})
+
+
+async def _call_node(action: Any, arg: Any, config: RunnableConfig, inline: bool) -> Any:
+    if isinstance(action, Runnable):
+        return await action.ainvoke(arg, config)
+    with_config = _takes_config(action)
+    if asyncio.iscoroutinefunction(action) or asyncio.iscoroutinefunction(
+        getattr(action, "__call__", None)  # noqa: B004 - async callable objects
+    ):
+        return await (action(arg, config) if with_config else action(arg))
+    if inline:
+        return action(arg, config) if with_config else action(arg)
+    if with_config:
+        return await run_in_executor(action, arg, config)
+    return await run_in_executor(action, arg)
+
+
+def _takes_config(fn: Callable[..., Any]) -> bool:
+    return accepts_config(fn) and accepts_positional(fn, 2)
+
+
+def _is_typeddict(schema: type) -> bool:
+    return isinstance(schema, type) and issubclass(schema, dict)
+
+
+def _modes(stream_mode: str | Sequence[str]) -> tuple[frozenset[str], bool]:
+    requested = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
+    for mode in requested:
+        if mode not in STREAM_MODES:
+            raise ValueError(f"unknown stream_mode {mode!r}; supported: {', '.join(STREAM_MODES)}")
+    return frozenset(requested), not isinstance(stream_mode, str)
+
+
+class CompiledStateGraph(Runnable[Any, Any]):
+    """A runnable graph: ``invoke`` returns the final state; ``stream`` yields its
+    progress in LangGraph's stream modes."""
+
+    def __init__(self, builder: StateGraph, *, name: str) -> None:
+        self.builder = builder
+        self.name = name
+
+    async def _drive(self, run: _Run, input: Any, sync: bool) -> AsyncIterator[tuple[str, Any]]:
+        """Run the steps, yielding ``(mode, payload)`` items as they are produced."""
+        run.loop = asyncio.get_running_loop()
+        run.loop_thread = threading.get_ident()
+        wake = run.wake = asyncio.Event()
+        out = run.out
+        run.start(input)
+        while True:
+            while out:
+                yield out.popleft()
+            if run.failure is not None:
+                raise run.failure
+            tasks = run.tasks
+            if not tasks:
+                return
+            # A lone sync node in a sync stream runs on this loop's thread: no hop.
+            inline = sync and len(tasks) == 1
+            step = asyncio.ensure_future(_gather(run, tasks, inline))
+            step.add_done_callback(lambda _: wake.set())
+            while not step.done():
+                await wake.wait()
+                wake.clear()
+                while out:
+                    yield out.popleft()
+            step.result()  # a node's own exception, after the items it produced
+            run.finish_step()
+
+    def _prepare(
+        self, config: RunnableConfig | None, stream_mode: str | Sequence[str]
+    ) -> tuple[_Run, bool]:
+        modes, as_pairs = _modes(stream_mode)
+        return _Run(self, ensure_config(config), modes), as_pairs
+
+    async def astream(  # type: ignore[override]
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stream_mode: str | Sequence[str] = "updates",
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        run, as_pairs = self._prepare(config, stream_mode)
+        async for mode, payload in self._drive(run, input, sync=False):
+            yield (mode, payload) if as_pairs else payload
+
+    def stream(  # type: ignore[override]
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stream_mode: str | Sequence[str] = "updates",
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        run, as_pairs = self._prepare(config, stream_mode)
+        for mode, payload in iterate_async_sync(lambda: self._drive(run, input, sync=True)):
+            yield (mode, payload) if as_pairs else payload
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        run, _ = self._prepare(config, ())
+        async for _ in self._drive(run, input, sync=False):
+            pass
+        return run.state()
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        run, _ = self._prepare(config, ())
+        for _ in iterate_async_sync(lambda: self._drive(run, input, sync=True)):
+            pass
+        return run.state()
+
+
+async def _gather(run: _Run, tasks: list[_Task], inline: bool) -> None:
+    """Run one step's tasks concurrently; the first failure cancels the others."""
+    if len(tasks) == 1:
+        await run.run_task(tasks[0], inline)
+        return
+    pending = {asyncio.ensure_future(run.run_task(task, False)) for task in tasks}
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            for finished in done:
+                finished.result()
+    except BaseException:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        raise
