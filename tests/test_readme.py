@@ -30,7 +30,8 @@ def test_readme_has_python_examples():
 def test_readme_example_runs_as_shown(code: str):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(code, str(README), "exec"), {"__name__": "readme"})
+        # dont_inherit: run the example as its own module, not under this file's __future__
+        exec(compile(code, str(README), "exec", dont_inherit=True), {"__name__": "readme"})
     shown = _shown_output(code)
     if shown:
         assert out.getvalue().splitlines() == shown
