@@ -230,9 +230,10 @@ class _Run:
             result = await _call_node(action, arg, self.config, inline)
         finally:
             _writer_var.reset(token)
-        task.writes = self.writes_of(task.name, result)
+        task.writes = writes = self.writes_of(task.name, result)
         task.result = result
-        self.emit("updates", {task.name: result or None})
+        if "updates" in self.modes:  # what was written: keys outside the schema are dropped
+            self.emit("updates", {task.name: dict(writes) or None})
 
 
 async def _call_node(action: Any, arg: Any, config: RunnableConfig, inline: bool) -> Any:
