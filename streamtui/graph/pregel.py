@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextvars import ContextVar
@@ -23,14 +24,25 @@ from streamtui.runtime.base import Runnable
 from streamtui.runtime.config import (
     RunnableConfig,
     accepts_config,
+    child_config_var,
     ensure_config,
     iterate_async_sync,
     run_in_executor,
 )
+from streamtui.runtime.event_stream import TeeSink
+from streamtui.runtime.messages import BaseMessage
+from streamtui.runtime.tracing import (
+    EventFilter,
+    EventSink,
+    Run,
+    RunParent,
+    child_config,
+    start_run,
+)
 
 __all__ = ["STREAM_MODES", "CompiledStateGraph", "get_stream_writer"]
 
-STREAM_MODES = ("values", "updates", "custom")
+STREAM_MODES = ("values", "updates", "custom", "messages")
 DEFAULT_RECURSION_LIMIT = 10007  # LangGraph 1.x's default when the config sets none
 
 _writer_var: ContextVar[Callable[[Any], None] | None] = ContextVar(
@@ -54,14 +66,21 @@ def get_stream_writer() -> Callable[[Any], None]:
 class _Task:
     """One node execution in one step."""
 
-    __slots__ = ("arg", "name", "order", "result", "writes")
+    __slots__ = ("arg", "name", "order", "result", "trigger", "writes")
 
-    def __init__(self, name: str, order: tuple[int, Any], arg: Any) -> None:
+    def __init__(self, name: str, order: tuple[int, Any], arg: Any, trigger: str) -> None:
         self.name = name
         self.order = order  # pulls sort by name, then pushes (Send) by position
         self.arg = arg  # the Send argument, or _STATE for "the state"
+        self.trigger = trigger  # what made it run, as LangGraph names it
         self.writes: list[tuple[str, Any]] = []
         self.result: Any = None
+
+    @property
+    def path(self) -> tuple[Any, ...]:
+        if self.order[0] == 0:
+            return ("__pregel_pull", self.name)
+        return ("__pregel_push", self.order[1], False)
 
 
 _STATE: Any = object()
@@ -87,6 +106,8 @@ class _Run:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_thread = 0
         self.writer = self._write_custom if "custom" in modes else None
+        self.graph_run: Run | None = None  # the "LangGraph" run, when someone listens
+        self.node_runs: set[str] = set()
 
     # --- output -------------------------------------------------------------------
 
@@ -156,12 +177,12 @@ class _Run:
     def next_tasks(self, finished: Sequence[tuple[str, list[tuple[str, Any]]]]) -> list[_Task]:
         """The tasks of the next step, from the edges of the nodes that just ran."""
         builder = self.graph.builder
-        pulls: set[str] = set()
+        pulls: dict[str, str] = {}  # node → trigger
         pushes: list[Send] = []
         for name, writes in finished:
             for source, target in builder.edges:
                 if source == name and target != END:
-                    pulls.add(target)
+                    pulls.setdefault(target, f"branch:to:{target}")
             for key in builder.waiting_edges:
                 starts, target = key
                 if name in starts:
@@ -170,7 +191,7 @@ class _Run:
                     if seen.issuperset(starts):
                         seen.clear()
                         if target != END:
-                            pulls.add(target)
+                            pulls.setdefault(target, f"join:{'+'.join(starts)}:{target}")
             for branch in builder.branches.get(name, ()):
                 fresh = self._fresh_state(writes)
                 result = (
@@ -190,12 +211,12 @@ class _Run:
                             f"the conditional edge from {name!r} returned {dest!r}, which is "
                             "not a node (add it, or map it with path_map)"
                         )
-                    pulls.add(target)
-        tasks = [_Task(n, (0, n), _STATE) for n in sorted(pulls)]
+                    pulls.setdefault(target, f"branch:to:{target}")
+        tasks = [_Task(n, (0, n), _STATE, pulls[n]) for n in sorted(pulls)]
         for i, send in enumerate(pushes):
             if send.node not in builder.nodes:
                 raise ValueError(f"Send to {send.node!r}, which is not a node")
-            tasks.append(_Task(send.node, (1, i), send.arg))
+            tasks.append(_Task(send.node, (1, i), send.arg, "__pregel_push"))
         return tasks
 
     def _fresh_state(self, writes: list[tuple[str, Any]]) -> Any:
@@ -225,15 +246,57 @@ class _Run:
     async def run_task(self, task: _Task, inline: bool) -> None:
         action = self.graph.builder.nodes[task.name]
         arg = self.node_input(self.state()) if task.arg is _STATE else task.arg
+        config, node_run = self._node_config(task, arg)
         token = _writer_var.set(self.writer)
+        ambient = child_config_var.set(config) if node_run is not None else None
         try:
-            result = await _call_node(action, arg, self.config, inline)
+            result = await _call_node(action, arg, config, inline)
+        except BaseException as e:
+            if node_run is not None:
+                node_run.error(e)
+            raise
         finally:
             _writer_var.reset(token)
+            if ambient is not None:
+                child_config_var.reset(ambient)
         task.writes = writes = self.writes_of(task.name, result)
         task.result = result
-        if "updates" in self.modes:  # what was written: keys outside the schema are dropped
-            self.emit("updates", {task.name: dict(writes) or None})
+        if node_run is not None:
+            if result is not None:
+                node_run.stream(result)
+            node_run.end(result)
+        update = {task.name: dict(writes) or None}  # keys outside the schema are dropped
+        if self.graph_run is not None:
+            self.graph_run.stream(update)
+        self.emit("updates", update)
+
+    def _node_config(self, task: _Task, arg: Any) -> tuple[RunnableConfig, Run | None]:
+        """The node's run (a chain run tagged ``graph:step:N`` with LangGraph's metadata,
+        when someone listens) and the config its code sees."""
+        graph_run = self.graph_run
+        if graph_run is None:
+            return self.config, None
+        step = self.step + 1
+        namespace = f"{task.name}:{uuid.uuid4()}"
+        metadata = {
+            **(self.config.get("metadata") or {}),
+            "langgraph_step": step,
+            "langgraph_node": task.name,
+            "langgraph_triggers": (task.trigger,),
+            "langgraph_path": task.path,
+            "langgraph_checkpoint_ns": namespace,
+        }
+        config = {**self.config, "metadata": metadata, "run_name": task.name}
+        config["callbacks"] = graph_run.child(f"graph:step:{step}")
+        config.pop("run_id", None)
+        node_run = start_run(config, task.name, "chain", arg)  # type: ignore[arg-type]
+        self.node_runs.add(node_run.run_id)  # type: ignore[union-attr]
+        inner = child_config(config, node_run)  # type: ignore[arg-type]
+        # As in LangGraph, the node's code sees its checkpoint namespace, and what it calls
+        # is tagged as the first step of the node's internal sequence.
+        inner["metadata"] = {**metadata, "checkpoint_ns": namespace}
+        inner["tags"] = [*(self.config.get("tags") or []), "seq:step:1"]
+        return inner, node_run
 
 
 async def _call_node(action: Any, arg: Any, config: RunnableConfig, inline: bool) -> Any:
@@ -281,32 +344,44 @@ class CompiledStateGraph(Runnable[Any, Any]):
         run.loop_thread = threading.get_ident()
         wake = run.wake = asyncio.Event()
         out = run.out
-        run.start(input)
-        while True:
-            while out:
-                yield out.popleft()
-            if run.failure is not None:
-                raise run.failure
-            tasks = run.tasks
-            if not tasks:
-                return
-            # A lone sync node in a sync stream runs on this loop's thread: no hop.
-            inline = sync and len(tasks) == 1
-            step = asyncio.ensure_future(_gather(run, tasks, inline))
-            step.add_done_callback(lambda _: wake.set())
-            while not step.done():
-                await wake.wait()
-                wake.clear()
+        graph_run = run.graph_run = start_run(run.config, self.name, "chain", input)
+        try:
+            run.start(input)
+            while True:
                 while out:
                     yield out.popleft()
-            step.result()  # a node's own exception, after the items it produced
-            run.finish_step()
+                if run.failure is not None:
+                    raise run.failure
+                tasks = run.tasks
+                if not tasks:
+                    break
+                # A lone sync node in a sync stream runs on this loop's thread: no hop.
+                inline = sync and len(tasks) == 1
+                step = asyncio.ensure_future(_gather(run, tasks, inline))
+                step.add_done_callback(lambda _: wake.set())
+                while not step.done():
+                    await wake.wait()
+                    wake.clear()
+                    while out:
+                        yield out.popleft()
+                step.result()  # a node's own exception, after the items it produced
+                run.finish_step()
+        except BaseException as e:
+            if graph_run is not None:
+                graph_run.error(e)
+            raise
+        if graph_run is not None:
+            graph_run.end(run.state())
 
     def _prepare(
         self, config: RunnableConfig | None, stream_mode: str | Sequence[str]
     ) -> tuple[_Run, bool]:
         modes, as_pairs = _modes(stream_mode)
-        return _Run(self, ensure_config(config), modes), as_pairs
+        config = ensure_config(config)
+        run = _Run(self, config, modes)
+        if "messages" in modes:
+            run.config = _listen_for_messages(config, _MessagesSink(run))
+        return run, as_pairs
 
     async def astream(  # type: ignore[override]
         self,
@@ -361,3 +436,64 @@ async def _gather(run: _Run, tasks: list[_Task], inline: bool) -> None:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         raise
+
+
+class _MessagesSink(EventSink):
+    """Turns the chat model runs inside a graph into ``messages`` items: each token as
+    ``(AIMessageChunk, metadata)``; a message that was not streamed (a model that did not
+    stream, or one a node made by hand) once, whole, when its run or node ends."""
+
+    def __init__(self, run: _Run) -> None:
+        self.filter = EventFilter()
+        self.run = run
+        self.seen: set[str] = set()  # ids of messages already sent
+        self.streamed: set[str] = set()  # model runs that streamed
+
+    def put(self, event: dict[str, Any]) -> None:
+        kind = event["event"]
+        if kind == "on_chat_model_stream":
+            chunk = event["data"]["chunk"]
+            self.streamed.add(event["run_id"])
+            if chunk.id is not None:
+                self.seen.add(chunk.id)
+            self.run.emit("messages", (chunk, event["metadata"]))
+        elif kind == "on_chat_model_end":
+            if event["run_id"] not in self.streamed:
+                self._send_unseen([event["data"]["output"]], event["metadata"])
+        elif kind == "on_chain_end" and event["run_id"] in self.run.node_runs:
+            self._send_unseen(_messages_in(event["data"]["output"]), event["metadata"])
+
+    def _send_unseen(self, messages: list[BaseMessage], metadata: dict[str, Any]) -> None:
+        for message in messages:
+            if message.id is not None:
+                if message.id in self.seen:
+                    continue
+                self.seen.add(message.id)
+            self.run.emit("messages", (message, metadata))
+
+
+def _messages_in(output: Any) -> list[BaseMessage]:
+    """The messages a node returned: as its output, or as values of its update dict."""
+    values = list(output.values()) if isinstance(output, dict) else [output]
+    found: list[BaseMessage] = []
+    for value in values:
+        if isinstance(value, BaseMessage):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            found.extend(v for v in value if isinstance(v, BaseMessage))
+    return found
+
+
+def _listen_for_messages(config: RunnableConfig, sink: _MessagesSink) -> RunnableConfig:
+    """``config`` with ``sink`` watching every run (beside any watcher already there)."""
+    outer = config.get("callbacks")
+    config = {**config}
+    if outer is None:
+        config["callbacks"] = RunParent(sink, [])
+    else:
+        sink.root_id = outer.sink.root_id
+        both = TeeSink(sink, outer.sink)  # type: ignore[arg-type]
+        config["callbacks"] = RunParent(
+            both, outer.parent_ids, outer.run, outer.local_tag, outer.tags, outer.metadata
+        )
+    return config
