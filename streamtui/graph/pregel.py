@@ -10,11 +10,13 @@ next step. Items reach the consumer as they happen: a node's ``custom`` writes, 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextvars import ContextVar
+from datetime import datetime, timezone
 from typing import Any
 
 from streamtui.graph.builder import END, START, Send, StateGraph, accepts_positional
@@ -42,7 +44,7 @@ from streamtui.runtime.tracing import (
 
 __all__ = ["STREAM_MODES", "CompiledStateGraph", "get_stream_writer"]
 
-STREAM_MODES = ("values", "updates", "custom", "messages")
+STREAM_MODES = ("values", "updates", "custom", "messages", "tasks", "debug")
 DEFAULT_RECURSION_LIMIT = 10007  # LangGraph 1.x's default when the config sets none
 
 _writer_var: ContextVar[Callable[[Any], None] | None] = ContextVar(
@@ -66,15 +68,28 @@ def get_stream_writer() -> Callable[[Any], None]:
 class _Task:
     """One node execution in one step."""
 
-    __slots__ = ("arg", "name", "order", "result", "trigger", "writes")
+    __slots__ = (
+        "arg",
+        "branch_targets",
+        "id",
+        "name",
+        "order",
+        "result",
+        "sends",
+        "trigger",
+        "writes",
+    )
 
     def __init__(self, name: str, order: tuple[int, Any], arg: Any, trigger: str) -> None:
+        self.id = str(uuid.uuid4())
         self.name = name
         self.order = order  # pulls sort by name, then pushes (Send) by position
         self.arg = arg  # the Send argument, or _STATE for "the state"
         self.trigger = trigger  # what made it run, as LangGraph names it
         self.writes: list[tuple[str, Any]] = []
         self.result: Any = None
+        self.branch_targets: list[tuple[str, str]] = []  # (node, trigger) from its branches
+        self.sends: list[Send] = []
 
     @property
     def path(self) -> tuple[Any, ...]:
@@ -116,6 +131,42 @@ class _Run:
             self.out.append((mode, payload))
             self._signal()
 
+    def emit_task_starts(self, tasks: list[_Task]) -> None:
+        """``tasks``/``debug`` items for a step about to run (its inputs are now fixed)."""
+        state: dict[str, Any] | None = None
+        for task in tasks:
+            if task.arg is _STATE:
+                state = state if state is not None else self.state()
+                task.arg = self.node_input(dict(state))
+        if "tasks" in self.modes or "debug" in self.modes:
+            items = [
+                {"id": t.id, "name": t.name, "input": t.arg, "triggers": (t.trigger,)}
+                for t in tasks
+            ]
+            self._emit_task_items("task", items)
+
+    def emit_task_result(self, task: _Task, error: BaseException | None) -> None:
+        if "tasks" in self.modes or "debug" in self.modes:
+            item = {
+                "id": task.id,
+                "name": task.name,
+                "error": error,
+                "result": dict(task.writes),
+                "interrupts": [],
+            }
+            self._emit_task_items("task_result", [item])
+
+    def _emit_task_items(self, kind: str, items: list[dict[str, Any]]) -> None:
+        debug = "debug" in self.modes
+        for item in items:
+            self.emit("tasks", item)
+            if debug:
+                stamp = datetime.now(timezone.utc).isoformat()
+                self.emit(
+                    "debug",
+                    {"step": self.step + 1, "timestamp": stamp, "type": kind, "payload": item},
+                )
+
     def _write_custom(self, item: Any) -> None:
         self.out.append(("custom", item))
         self._signal()
@@ -144,16 +195,15 @@ class _Run:
     def writes_of(self, name: str, result: Any) -> list[tuple[str, Any]]:
         if result is None:
             return []
-        if not isinstance(result, dict):
-            if hasattr(result, "model_dump"):
-                result = {k: getattr(result, k) for k in result.model_fields_set}
-            else:
-                raise InvalidUpdateError(
-                    f"node {name!r} returned {type(result).__name__}; a node returns a dict "
-                    "of state updates (or None)"
-                )
         channels = self.channels
-        return [(key, value) for key, value in result.items() if key in channels]
+        if isinstance(result, dict):
+            return [(key, value) for key, value in result.items() if key in channels]
+        if hasattr(result, "model_fields") or dataclasses.is_dataclass(result):
+            return _fields_as_writes(result, channels)
+        raise InvalidUpdateError(
+            f"node {name!r} returned {type(result).__name__}; a node returns a dict of state "
+            "updates (or None)"
+        )
 
     def apply(self, writes: Sequence[tuple[str, Any]], channels: dict[str, Channel]) -> bool:
         """Apply writes (in order) to ``channels``; True if any channel was written."""
@@ -169,17 +219,24 @@ class _Run:
     def start(self, input: Any) -> None:
         if input is None:
             raise EmptyInputError("Received no input for __start__")
+        schema = self.graph.builder.state_schema
+        if isinstance(input, dict) and hasattr(schema, "model_fields"):
+            schema(**input)  # LangGraph validates the input, then writes it as given
         writes = self.writes_of(START, input)
+        start = _Task(START, (0, START), input, "")
+        start.writes = writes
+        self.run_branches(start)  # before the input is applied: it sees state + input
         if self.apply(writes, self.channels):
             self.emit("values", self.state())
-        self.tasks = self.next_tasks([(START, writes)])
+        self.tasks = self.next_tasks([start])
 
-    def next_tasks(self, finished: Sequence[tuple[str, list[tuple[str, Any]]]]) -> list[_Task]:
-        """The tasks of the next step, from the edges of the nodes that just ran."""
+    def next_tasks(self, finished: Sequence[_Task]) -> list[_Task]:
+        """The tasks of the next step, from the edges of the tasks that just ran."""
         builder = self.graph.builder
         pulls: dict[str, str] = {}  # node → trigger
         pushes: list[Send] = []
-        for name, writes in finished:
+        for task in finished:
+            name = task.name
             for source, target in builder.edges:
                 if source == name and target != END:
                     pulls.setdefault(target, f"branch:to:{target}")
@@ -192,32 +249,40 @@ class _Run:
                         seen.clear()
                         if target != END:
                             pulls.setdefault(target, f"join:{'+'.join(starts)}:{target}")
-            for branch in builder.branches.get(name, ()):
-                fresh = self._fresh_state(writes)
-                result = (
-                    branch.path(fresh, self.config)
-                    if _takes_config(branch.path)
-                    else (branch.path(fresh))
-                )
-                for dest in result if isinstance(result, list | tuple) else [result]:
-                    if isinstance(dest, Send):
-                        pushes.append(dest)
-                        continue
-                    target = branch.path_map[dest] if branch.path_map is not None else dest
-                    if target == END:
-                        continue
-                    if target not in builder.nodes:
-                        raise ValueError(
-                            f"the conditional edge from {name!r} returned {dest!r}, which is "
-                            "not a node (add it, or map it with path_map)"
-                        )
-                    pulls.setdefault(target, f"branch:to:{target}")
+            for target, trigger in task.branch_targets:
+                pulls.setdefault(target, trigger)
+            pushes.extend(task.sends)
         tasks = [_Task(n, (0, n), _STATE, pulls[n]) for n in sorted(pulls)]
         for i, send in enumerate(pushes):
-            if send.node not in builder.nodes:
-                raise ValueError(f"Send to {send.node!r}, which is not a node")
             tasks.append(_Task(send.node, (1, i), send.arg, "__pregel_push"))
         return tasks
+
+    def run_branches(self, task: _Task) -> None:
+        """Evaluate the conditional edges out of ``task``'s node, as part of its task: on
+        the state before the step plus this task's own writes."""
+        branches = self.graph.builder.branches.get(task.name)
+        if not branches:
+            return
+        nodes = self.graph.builder.nodes
+        fresh = self._fresh_state(task.writes)
+        for branch in branches:
+            path = branch.path
+            result = path(fresh, self.config) if _takes_config(path) else path(fresh)
+            for dest in result if isinstance(result, list | tuple) else [result]:
+                if isinstance(dest, Send):
+                    if dest.node not in nodes:
+                        raise ValueError(f"Send to {dest.node!r}, which is not a node")
+                    task.sends.append(dest)
+                    continue
+                target = branch.path_map[dest] if branch.path_map is not None else dest
+                if target == END:
+                    continue
+                if target not in nodes:
+                    raise ValueError(
+                        f"the conditional edge from {task.name!r} returned {dest!r}, which is "
+                        "not a node (add it, or map it with path_map)"
+                    )
+                task.branch_targets.append((target, f"branch:to:{target}"))
 
     def _fresh_state(self, writes: list[tuple[str, Any]]) -> Any:
         """The state as a node's conditional edge sees it: with that node's own writes."""
@@ -234,7 +299,7 @@ class _Run:
         writes = [w for task in tasks for w in task.writes]
         if self.apply(writes, self.channels):
             self.emit("values", self.state())
-        self.tasks = self.next_tasks([(task.name, task.writes) for task in tasks])
+        self.tasks = self.next_tasks(tasks)
         self.step += 1
         if self.step >= self.limit:
             self.tasks = []
@@ -245,27 +310,38 @@ class _Run:
 
     async def run_task(self, task: _Task, inline: bool) -> None:
         action = self.graph.builder.nodes[task.name]
-        arg = self.node_input(self.state()) if task.arg is _STATE else task.arg
+        arg = task.arg  # fixed when the step started
         config, node_run = self._node_config(task, arg)
         token = _writer_var.set(self.writer)
         ambient = child_config_var.set(config) if node_run is not None else None
+        wrote = False
         try:
             result = await _call_node(action, arg, config, inline)
+            task.writes = self.writes_of(task.name, result)
+            wrote = True
+            self.run_branches(task)  # part of the task: its custom items come first
         except BaseException as e:
             if node_run is not None:
                 node_run.error(e)
+            if wrote:  # LangGraph still reports what the node wrote when its edge fails
+                self.emit_update(task)
+            if isinstance(e, Exception):
+                self.emit_task_result(task, e)
             raise
         finally:
             _writer_var.reset(token)
             if ambient is not None:
                 child_config_var.reset(ambient)
-        task.writes = writes = self.writes_of(task.name, result)
         task.result = result
         if node_run is not None:
             if result is not None:
                 node_run.stream(result)
             node_run.end(result)
-        update = {task.name: dict(writes) or None}  # keys outside the schema are dropped
+        self.emit_update(task)
+        self.emit_task_result(task, None)
+
+    def emit_update(self, task: _Task) -> None:
+        update = {task.name: dict(task.writes) or None}  # keys outside the schema dropped
         if self.graph_run is not None:
             self.graph_run.stream(update)
         self.emit("updates", update)
@@ -314,6 +390,29 @@ async def _call_node(action: Any, arg: Any, config: RunnableConfig, inline: bool
     return await run_in_executor(action, arg)
 
 
+def _fields_as_writes(value: Any, channels: dict[str, Channel]) -> list[tuple[str, Any]]:
+    """A pydantic model or dataclass instance as an update, by LangGraph's rule: every
+    schema field it has, except a pydantic field left at a ``None`` default."""
+    if hasattr(value, "model_fields"):
+        fields = type(value).model_fields
+        explicit = value.model_fields_set
+        defaults = {key: field.default for key, field in fields.items()}
+    else:
+        explicit, defaults = None, {}
+    writes = []
+    for key in channels:
+        if not hasattr(value, key):
+            continue
+        item = getattr(value, key)
+        if (
+            item is not None
+            or defaults.get(key, _STATE) is not None
+            or (explicit is not None and key in explicit)
+        ):
+            writes.append((key, item))
+    return writes
+
+
 def _takes_config(fn: Callable[..., Any]) -> bool:
     return accepts_config(fn) and accepts_positional(fn, 2)
 
@@ -355,6 +454,9 @@ class CompiledStateGraph(Runnable[Any, Any]):
                 tasks = run.tasks
                 if not tasks:
                     break
+                run.emit_task_starts(tasks)
+                while out:
+                    yield out.popleft()
                 # A lone sync node in a sync stream runs on this loop's thread: no hop.
                 inline = sync and len(tasks) == 1
                 step = asyncio.ensure_future(_gather(run, tasks, inline))
@@ -374,8 +476,10 @@ class CompiledStateGraph(Runnable[Any, Any]):
             graph_run.end(run.state())
 
     def _prepare(
-        self, config: RunnableConfig | None, stream_mode: str | Sequence[str]
+        self, config: RunnableConfig | None, stream_mode: str | Sequence[str], version: str
     ) -> tuple[_Run, bool]:
+        if version not in ("v1", "v2"):
+            raise ValueError(f'version is "v1" or "v2", not {version!r}')
         modes, as_pairs = _modes(stream_mode)
         config = ensure_config(config)
         run = _Run(self, config, modes)
@@ -389,11 +493,12 @@ class CompiledStateGraph(Runnable[Any, Any]):
         config: RunnableConfig | None = None,
         *,
         stream_mode: str | Sequence[str] = "updates",
+        version: str = "v1",
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
-        run, as_pairs = self._prepare(config, stream_mode)
+        run, as_pairs = self._prepare(config, stream_mode, version)
         async for mode, payload in self._drive(run, input, sync=False):
-            yield (mode, payload) if as_pairs else payload
+            yield _shape(mode, payload, as_pairs, version)
 
     def stream(  # type: ignore[override]
         self,
@@ -401,23 +506,33 @@ class CompiledStateGraph(Runnable[Any, Any]):
         config: RunnableConfig | None = None,
         *,
         stream_mode: str | Sequence[str] = "updates",
+        version: str = "v1",
         **kwargs: Any,
     ) -> Iterator[Any]:
-        run, as_pairs = self._prepare(config, stream_mode)
+        run, as_pairs = self._prepare(config, stream_mode, version)
         for mode, payload in iterate_async_sync(lambda: self._drive(run, input, sync=True)):
-            yield (mode, payload) if as_pairs else payload
+            yield _shape(mode, payload, as_pairs, version)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        run, _ = self._prepare(config, ())
+        run, _ = self._prepare(config, (), "v1")
         async for _ in self._drive(run, input, sync=False):
             pass
         return run.state()
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        run, _ = self._prepare(config, ())
+        run, _ = self._prepare(config, (), "v1")
         for _ in iterate_async_sync(lambda: self._drive(run, input, sync=True)):
             pass
         return run.state()
+
+
+def _shape(mode: str, payload: Any, as_pairs: bool, version: str) -> Any:
+    """An item as the caller asked for it: the payload, ``(mode, payload)``, or a v2 part."""
+    if version == "v2":
+        if mode == "values":
+            return {"type": mode, "ns": (), "data": payload, "interrupts": ()}
+        return {"type": mode, "ns": (), "data": payload}
+    return (mode, payload) if as_pairs else payload
 
 
 async def _gather(run: _Run, tasks: list[_Task], inline: bool) -> None:

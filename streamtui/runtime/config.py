@@ -241,5 +241,8 @@ def iterate_async_sync(factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
     finally:
         if not finished:  # the consumer stopped early: cancel the producer
             ready.wait()
-            handle["loop"].call_soon_threadsafe(handle["task"].cancel)
+            try:
+                handle["loop"].call_soon_threadsafe(handle["task"].cancel)
+            except RuntimeError:
+                pass  # it had already finished and its loop is closed
         thread.join()
