@@ -437,6 +437,13 @@ class CompiledStateGraph(Runnable[Any, Any]):
         self.builder = builder
         self.name = name
 
+    def get_graph(self) -> Any:
+        """The nodes and edges, as LangGraph lists them (``.nodes``, ``.edges``,
+        ``.draw_ascii()``)."""
+        from streamtui.graph.drawing import topology
+
+        return topology(self.builder)
+
     async def _drive(self, run: _Run, input: Any, sync: bool) -> AsyncIterator[tuple[str, Any]]:
         """Run the steps, yielding ``(mode, payload)`` items as they are produced."""
         run.loop = asyncio.get_running_loop()
