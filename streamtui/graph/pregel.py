@@ -50,6 +50,11 @@ DEFAULT_RECURSION_LIMIT = 10007  # LangGraph 1.x's default when the config sets 
 _writer_var: ContextVar[Callable[[Any], None] | None] = ContextVar(
     "streamtui_graph_writer", default=None
 )
+# Inside a node of a graph streamed with subgraphs=True: where a graph run there (a
+# subgraph) sends its items, and under which namespace.
+_parent_var: ContextVar[tuple[_Run, tuple[str, ...]] | None] = ContextVar(
+    "streamtui_graph_parent", default=None
+)
 
 
 def _discard(item: Any) -> None:
@@ -115,7 +120,10 @@ class _Run:
         self.tasks: list[_Task] = []
         self.step = 0
         self.limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
-        self.out: deque[tuple[str, Any]] = deque()
+        self.out: deque[tuple[tuple[str, ...], str, Any]] = deque()
+        self.ns: tuple[str, ...] = ()
+        self.root = self  # the run whose consumer gets the items (a subgraph's parent's)
+        self.subgraphs = False
         self.failure: BaseException | None = None  # raised once the queue is drained
         self.wake: asyncio.Event | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -128,8 +136,9 @@ class _Run:
 
     def emit(self, mode: str, payload: Any) -> None:
         if mode in self.modes:
-            self.out.append((mode, payload))
-            self._signal()
+            root = self.root
+            root.out.append((self.ns, mode, payload))
+            root._signal()
 
     def emit_task_starts(self, tasks: list[_Task]) -> None:
         """``tasks``/``debug`` items for a step about to run (its inputs are now fixed)."""
@@ -168,8 +177,9 @@ class _Run:
                 )
 
     def _write_custom(self, item: Any) -> None:
-        self.out.append(("custom", item))
-        self._signal()
+        root = self.root
+        root.out.append((self.ns, "custom", item))
+        root._signal()
 
     def _signal(self) -> None:
         wake = self.wake
@@ -314,6 +324,8 @@ class _Run:
         config, node_run = self._node_config(task, arg)
         token = _writer_var.set(self.writer)
         ambient = child_config_var.set(config) if node_run is not None else None
+        inner_ns = (*self.ns, f"{task.name}:{task.id}")
+        parent = _parent_var.set((self, inner_ns) if self.root.subgraphs else None)
         wrote = False
         try:
             result = await _call_node(action, arg, config, inline)
@@ -330,6 +342,7 @@ class _Run:
             raise
         finally:
             _writer_var.reset(token)
+            _parent_var.reset(parent)
             if ambient is not None:
                 child_config_var.reset(ambient)
         task.result = result
@@ -483,13 +496,25 @@ class CompiledStateGraph(Runnable[Any, Any]):
             graph_run.end(run.state())
 
     def _prepare(
-        self, config: RunnableConfig | None, stream_mode: str | Sequence[str], version: str
+        self,
+        config: RunnableConfig | None,
+        stream_mode: str | Sequence[str],
+        version: str,
+        subgraphs: bool = False,
     ) -> tuple[_Run, bool]:
         if version not in ("v1", "v2"):
             raise ValueError(f'version is "v1" or "v2", not {version!r}')
         modes, as_pairs = _modes(stream_mode)
         config = ensure_config(config)
+        parent = _parent_var.get()
+        if parent is not None and not modes:
+            # Run as a node of a graph streamed with subgraphs=True: our items are theirs.
+            outer, ns = parent
+            run = _Run(self, config, outer.root.modes - {"messages"})
+            run.root, run.ns = outer.root, ns
+            return run, as_pairs
         run = _Run(self, config, modes)
+        run.subgraphs = subgraphs
         if "messages" in modes:
             run.config = _listen_for_messages(config, _MessagesSink(run))
         return run, as_pairs
@@ -501,11 +526,12 @@ class CompiledStateGraph(Runnable[Any, Any]):
         *,
         stream_mode: str | Sequence[str] = "updates",
         version: str = "v1",
+        subgraphs: bool = False,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
-        run, as_pairs = self._prepare(config, stream_mode, version)
-        async for mode, payload in self._drive(run, input, sync=False):
-            yield _shape(mode, payload, as_pairs, version)
+        run, as_pairs = self._prepare(config, stream_mode, version, subgraphs)
+        async for ns, mode, payload in self._drive(run, input, sync=False):
+            yield _shape(ns, mode, payload, as_pairs, version, subgraphs)
 
     def stream(  # type: ignore[override]
         self,
@@ -514,11 +540,13 @@ class CompiledStateGraph(Runnable[Any, Any]):
         *,
         stream_mode: str | Sequence[str] = "updates",
         version: str = "v1",
+        subgraphs: bool = False,
         **kwargs: Any,
     ) -> Iterator[Any]:
-        run, as_pairs = self._prepare(config, stream_mode, version)
-        for mode, payload in iterate_async_sync(lambda: self._drive(run, input, sync=True)):
-            yield _shape(mode, payload, as_pairs, version)
+        run, as_pairs = self._prepare(config, stream_mode, version, subgraphs)
+        items = iterate_async_sync(lambda: self._drive(run, input, sync=True))
+        for ns, mode, payload in items:
+            yield _shape(ns, mode, payload, as_pairs, version, subgraphs)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         run, _ = self._prepare(config, (), "v1")
@@ -533,12 +561,17 @@ class CompiledStateGraph(Runnable[Any, Any]):
         return run.state()
 
 
-def _shape(mode: str, payload: Any, as_pairs: bool, version: str) -> Any:
-    """An item as the caller asked for it: the payload, ``(mode, payload)``, or a v2 part."""
+def _shape(
+    ns: tuple[str, ...], mode: str, payload: Any, as_pairs: bool, version: str, subgraphs: bool
+) -> Any:
+    """An item as the caller asked for it: the payload, ``(mode, payload)``, with the
+    namespace in front when ``subgraphs=True``, or a v2 part."""
     if version == "v2":
         if mode == "values":
-            return {"type": mode, "ns": (), "data": payload, "interrupts": ()}
-        return {"type": mode, "ns": (), "data": payload}
+            return {"type": mode, "ns": ns, "data": payload, "interrupts": ()}
+        return {"type": mode, "ns": ns, "data": payload}
+    if subgraphs:
+        return (ns, mode, payload) if as_pairs else (ns, payload)
     return (mode, payload) if as_pairs else payload
 
 
