@@ -108,13 +108,12 @@ class StateGraph:
         return self.add_edge(key, END)
 
     def compile(self, checkpointer: Any = None, *, name: str | None = None) -> Any:
-        """Check the graph and return a runnable ``CompiledStateGraph``."""
+        """Check the graph and return a runnable ``CompiledStateGraph``; with a
+        ``checkpointer`` (``InMemorySaver()``) it keeps each thread's state."""
         from streamtui.graph.pregel import CompiledStateGraph
 
-        if checkpointer is not None:
-            raise NotImplementedError("checkpointers are not supported yet")
         self._validate()
-        return CompiledStateGraph(self, name=name or "LangGraph")
+        return CompiledStateGraph(self, name=name or "LangGraph", checkpointer=checkpointer)
 
     def _validate(self) -> None:
         known = set(self.nodes) | {START, END}

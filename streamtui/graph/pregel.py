@@ -21,6 +21,16 @@ from typing import Any
 
 from streamtui.graph.builder import END, START, Send, StateGraph, accepts_positional
 from streamtui.graph.channels import Channel, channels_for
+from streamtui.graph.checkpoint import (
+    Checkpoint,
+    Command,
+    GraphInterrupt,
+    Interrupt,
+    PregelTask,
+    StateSnapshot,
+    TaskScratch,
+    task_scratch,
+)
 from streamtui.graph.errors import EmptyInputError, GraphRecursionError, InvalidUpdateError
 from streamtui.runtime.base import Runnable
 from streamtui.runtime.config import (
@@ -44,7 +54,7 @@ from streamtui.runtime.tracing import (
 
 __all__ = ["STREAM_MODES", "CompiledStateGraph", "get_stream_writer"]
 
-STREAM_MODES = ("values", "updates", "custom", "messages", "tasks", "debug")
+STREAM_MODES = ("values", "updates", "custom", "messages", "tasks", "debug", "checkpoints")
 DEFAULT_RECURSION_LIMIT = 10007  # LangGraph 1.x's default when the config sets none
 
 _writer_var: ContextVar[Callable[[Any], None] | None] = ContextVar(
@@ -76,10 +86,13 @@ class _Task:
     __slots__ = (
         "arg",
         "branch_targets",
+        "cached",
         "id",
+        "interrupts",
         "name",
         "order",
         "result",
+        "resume",
         "sends",
         "trigger",
         "writes",
@@ -95,6 +108,19 @@ class _Task:
         self.result: Any = None
         self.branch_targets: list[tuple[str, str]] = []  # (node, trigger) from its branches
         self.sends: list[Send] = []
+        self.resume: list[Any] = []  # answers to this task's interrupts, when resumed
+        self.interrupts: list[Interrupt] = []  # asked in this run
+        self.cached = False  # finished before an interrupt: its writes are replayed
+
+    def spec(self) -> tuple[Any, ...]:
+        return (self.name, self.order, self.arg, self.trigger, self.id)
+
+    @classmethod
+    def from_spec(cls, spec: tuple[Any, ...]) -> _Task:
+        name, order, arg, trigger, task_id = spec
+        task = cls(name, order, arg, trigger)
+        task.id = task_id
+        return task
 
     @property
     def path(self) -> tuple[Any, ...]:
@@ -129,6 +155,18 @@ class _Run:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_thread = 0
         self.writer = self._write_custom if "custom" in modes else None
+        self.saver = graph.checkpointer
+        self.thread_id: str | None = None
+        if self.saver is not None:
+            self.thread_id = (config.get("configurable") or {}).get("thread_id")
+            if self.thread_id is None:
+                raise ValueError(
+                    "this graph has a checkpointer: pass a thread, e.g. "
+                    "config={'configurable': {'thread_id': '1'}}"
+                )
+        self.checkpoint: Checkpoint | None = None  # the latest one, saved or loaded
+        self.first_step = 0
+        self.interrupted: tuple[Interrupt, ...] = ()
         self.graph_run: Run | None = None  # the "LangGraph" run, when someone listens
         self.node_runs: set[str] = set()
 
@@ -156,14 +194,16 @@ class _Run:
 
     def emit_task_result(self, task: _Task, error: BaseException | None) -> None:
         if "tasks" in self.modes or "debug" in self.modes:
-            item = {
-                "id": task.id,
-                "name": task.name,
-                "error": error,
-                "result": dict(task.writes),
-                "interrupts": [],
-            }
-            self._emit_task_items("task_result", [item])
+            self._emit_task_items("task_result", [self._result_item(task, error)])
+
+    def _result_item(self, task: _Task, error: BaseException | None) -> dict[str, Any]:
+        return {
+            "id": task.id,
+            "name": task.name,
+            "error": error,
+            "result": dict(task.writes),
+            "interrupts": [dataclasses.asdict(i) for i in task.interrupts],
+        }
 
     def _emit_task_items(self, kind: str, items: list[dict[str, Any]]) -> None:
         debug = "debug" in self.modes
@@ -192,6 +232,12 @@ class _Run:
 
     # --- state --------------------------------------------------------------------
 
+    def result(self) -> dict[str, Any]:
+        """What ``invoke`` returns: the state, with the interrupts if the run paused."""
+        if self.interrupted:
+            return {**self.state(), "__interrupt__": list(self.interrupted)}
+        return self.state()
+
     def state(self, channels: dict[str, Channel] | None = None) -> dict[str, Any]:
         chans = self.channels if channels is None else channels
         return {key: c.value for key, c in chans.items() if c.filled}
@@ -208,7 +254,7 @@ class _Run:
         channels = self.channels
         if isinstance(result, dict):
             return [(key, value) for key, value in result.items() if key in channels]
-        if hasattr(result, "model_fields") or dataclasses.is_dataclass(result):
+        if hasattr(type(result), "model_fields") or dataclasses.is_dataclass(result):
             return _fields_as_writes(result, channels)
         raise InvalidUpdateError(
             f"node {name!r} returned {type(result).__name__}; a node returns a dict of state "
@@ -229,16 +275,117 @@ class _Run:
     def start(self, input: Any) -> None:
         if input is None:
             raise EmptyInputError("Received no input for __start__")
+        if isinstance(input, Command):
+            self._resume(input)
+            return
         schema = self.graph.builder.state_schema
         if isinstance(input, dict) and hasattr(schema, "model_fields"):
             schema(**input)  # LangGraph validates the input, then writes it as given
+        latest = self.saver.latest(self.thread_id) if self.saver is not None else None  # type: ignore[arg-type]
+        if latest is not None:
+            self._restore(latest)  # a thread goes on from where it was
+        self.step = latest.step + 1 if latest is not None else -1
         writes = self.writes_of(START, input)
         start = _Task(START, (0, START), input, "")
         start.writes = writes
+        self._save("input", [start])
         self.run_branches(start)  # before the input is applied: it sees state + input
         if self.apply(writes, self.channels):
             self.emit("values", self.state())
         self.tasks = self.next_tasks([start])
+        self.step += 1
+        self.first_step = self.step
+        self._save("loop", self.tasks)
+
+    def _resume(self, command: Command) -> None:
+        latest = self.saver.latest(self.thread_id) if self.saver is not None else None  # type: ignore[arg-type]
+        if latest is None or not latest.next:
+            raise ValueError(
+                "Command(resume=...) needs an interrupted thread: compile the graph with a "
+                "checkpointer and pass the thread_id of the run that was interrupted"
+            )
+        self._restore(latest)
+        self.checkpoint = latest
+        self.step = self.first_step = latest.step
+        self.emit("values", self.state())
+        self._emit_checkpoint(latest, loaded=True)
+        tasks = [_Task.from_spec(spec) for spec in latest.next]
+        for task in tasks:
+            if task.id in latest.pending:
+                task.writes = latest.pending[task.id]
+                task.cached = True
+            elif task.id in latest.interrupts:
+                task.resume = [*latest.resumes.get(task.id, []), command.resume]
+        self.tasks = tasks
+
+    def _restore(self, checkpoint: Checkpoint) -> None:
+        for key, value in checkpoint.values.items():
+            self.channels[key].value = value
+        self.barriers = {key: set(seen) for key, seen in checkpoint.barriers.items()}
+
+    def _save(self, source: str, tasks: list[_Task]) -> None:
+        if self.saver is None:
+            return
+        parent = self.checkpoint
+        checkpoint = Checkpoint(
+            id=str(uuid.uuid4()),
+            step=self.step,
+            source=source,
+            values=self.state(),
+            barriers={key: set(seen) for key, seen in self.barriers.items()},
+            next=[task.spec() for task in tasks],
+            created_at=datetime.now(timezone.utc).isoformat(),
+            parent_id=parent.id if parent is not None else None,
+        )
+        self.saver.put(self.thread_id, checkpoint)  # type: ignore[arg-type]
+        self.checkpoint = checkpoint
+        self._emit_checkpoint(checkpoint)
+
+    def _emit_checkpoint(self, checkpoint: Checkpoint, loaded: bool = False) -> None:
+        if "checkpoints" not in self.modes and "debug" not in self.modes:
+            return
+        thread = self.thread_id
+        parent_ids = {"checkpoint_ns": "", "thread_id": thread}
+        if loaded:  # read back from the saver, LangGraph orders these keys differently
+            parent_ids = {"thread_id": thread, "checkpoint_ns": ""}
+        item = {
+            "config": {
+                "configurable": {
+                    "checkpoint_ns": "",
+                    "thread_id": thread,
+                    "checkpoint_id": checkpoint.id,
+                }
+            },
+            "parent_config": None
+            if checkpoint.parent_id is None
+            else {"configurable": {**parent_ids, "checkpoint_id": checkpoint.parent_id}},
+            "values": checkpoint.values,
+            "metadata": {"source": checkpoint.source, "step": checkpoint.step, "parents": {}},
+            "next": [spec[0] for spec in checkpoint.next],
+            "tasks": [
+                {
+                    "id": spec[4],
+                    "name": spec[0],
+                    "interrupts": tuple(
+                        dataclasses.asdict(i) for i in checkpoint.interrupts.get(spec[4], ())
+                    ),
+                    "state": None,
+                }
+                for spec in checkpoint.next
+            ],
+        }
+        self.emit("checkpoints", item)
+        if "debug" in self.modes:
+            stamp = datetime.now(timezone.utc).isoformat()
+            self.emit(
+                "debug",
+                {
+                    "step": checkpoint.step,
+                    "timestamp": stamp,
+                    "type": "checkpoint",
+                    "payload": item,
+                },
+            )
 
     def next_tasks(self, finished: Sequence[_Task]) -> list[_Task]:
         """The tasks of the next step, from the edges of the tasks that just ran."""
@@ -306,22 +453,74 @@ class _Run:
 
     def finish_step(self) -> None:
         tasks = sorted(self.tasks, key=lambda t: t.order)
+        asked = tuple(i for task in tasks for i in task.interrupts)
+        if asked:
+            self._pause(tasks, asked)
+            return
         writes = [w for task in tasks for w in task.writes]
         if self.apply(writes, self.channels):
             self.emit("values", self.state())
         self.tasks = self.next_tasks(tasks)
         self.step += 1
-        if self.step >= self.limit:
+        self._save("loop", self.tasks)
+        if self.step - self.first_step >= self.limit:
             self.tasks = []
             self.failure = GraphRecursionError(
                 f"Recursion limit of {self.limit} reached without hitting a stop condition. "
                 "You can increase the limit by setting the `recursion_limit` config key."
             )
 
+    def _pause(self, tasks: list[_Task], asked: tuple[Interrupt, ...]) -> None:
+        """A node asked for input: the step is not applied; the tasks that finished keep
+        their writes for the resume, and the stream ends with ``__interrupt__``."""
+        checkpoint = self.checkpoint
+        if checkpoint is not None:
+            for task in tasks:
+                if task.interrupts:
+                    checkpoint.interrupts[task.id] = task.interrupts
+                    checkpoint.resumes[task.id] = task.resume
+                else:
+                    checkpoint.pending[task.id] = task.writes
+        self.interrupted = asked
+        if "values" in self.modes:
+            self.emit("values", {**self.state(), "__interrupt__": asked})
+        self.tasks = []
+
+    def snapshot(self, checkpoint: Checkpoint) -> StateSnapshot:
+        def config(checkpoint_id: str) -> dict[str, Any]:
+            ids = {"thread_id": self.thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
+            return {"configurable": ids}
+
+        tasks = tuple(
+            PregelTask(
+                spec[4],
+                spec[0],
+                _Task.from_spec(spec).path,
+                interrupts=tuple(checkpoint.interrupts.get(spec[4], ())),
+            )
+            for spec in checkpoint.next
+        )
+        return StateSnapshot(
+            values=dict(checkpoint.values),
+            next=tuple(spec[0] for spec in checkpoint.next),
+            config=config(checkpoint.id),
+            metadata={"source": checkpoint.source, "step": checkpoint.step, "parents": {}},
+            created_at=checkpoint.created_at,
+            parent_config=config(checkpoint.parent_id) if checkpoint.parent_id else None,
+            tasks=tasks,
+            interrupts=tuple(i for task in tasks for i in task.interrupts),
+        )
+
     async def run_task(self, task: _Task, inline: bool) -> None:
+        if task.cached:  # finished before the interrupt: replayed, not re-run
+            update = {task.name: dict(task.writes) or None, "__metadata__": {"cached": True}}
+            self.emit("updates", update)
+            return
         action = self.graph.builder.nodes[task.name]
         arg = task.arg  # fixed when the step started
         config, node_run = self._node_config(task, arg)
+        scratch = TaskScratch(task.resume)
+        asking = task_scratch.set(scratch)
         token = _writer_var.set(self.writer)
         ambient = child_config_var.set(config) if node_run is not None else None
         inner_ns = (*self.ns, f"{task.name}:{task.id}")
@@ -332,6 +531,15 @@ class _Run:
             task.writes = self.writes_of(task.name, result)
             wrote = True
             self.run_branches(task)  # part of the task: its custom items come first
+        except GraphInterrupt:
+            task.interrupts = scratch.asked
+            task.resume = scratch.resume
+            if node_run is not None:
+                node_run.end(None)
+            self.emit("updates", {"__interrupt__": tuple(task.interrupts)})
+            if "tasks" in self.modes or "debug" in self.modes:
+                self._emit_task_items("task_result", [self._result_item(task, None)])
+            return
         except BaseException as e:
             if node_run is not None:
                 node_run.error(e)
@@ -343,6 +551,7 @@ class _Run:
         finally:
             _writer_var.reset(token)
             _parent_var.reset(parent)
+            task_scratch.reset(asking)
             if ambient is not None:
                 child_config_var.reset(ambient)
         task.result = result
@@ -406,7 +615,7 @@ async def _call_node(action: Any, arg: Any, config: RunnableConfig, inline: bool
 def _fields_as_writes(value: Any, channels: dict[str, Channel]) -> list[tuple[str, Any]]:
     """A pydantic model or dataclass instance as an update, by LangGraph's rule: every
     schema field it has, except a pydantic field left at a ``None`` default."""
-    if hasattr(value, "model_fields"):
+    if hasattr(type(value), "model_fields"):
         fields = type(value).model_fields
         explicit = value.model_fields_set
         defaults = {key: field.default for key, field in fields.items()}
@@ -446,9 +655,26 @@ class CompiledStateGraph(Runnable[Any, Any]):
     """A runnable graph: ``invoke`` returns the final state; ``stream`` yields its
     progress in LangGraph's stream modes."""
 
-    def __init__(self, builder: StateGraph, *, name: str) -> None:
+    def __init__(self, builder: StateGraph, *, name: str, checkpointer: Any = None) -> None:
         self.builder = builder
         self.name = name
+        self.checkpointer = checkpointer
+
+    def _thread(self, config: RunnableConfig) -> _Run:
+        if self.checkpointer is None:
+            raise ValueError("get_state needs a graph compiled with a checkpointer")
+        return _Run(self, ensure_config(config), frozenset())
+
+    def get_state(self, config: RunnableConfig) -> StateSnapshot | None:
+        """The thread's latest checkpoint: values, next nodes, pending interrupts."""
+        run = self._thread(config)
+        latest = self.checkpointer.latest(run.thread_id)
+        return None if latest is None else run.snapshot(latest)
+
+    def get_state_history(self, config: RunnableConfig) -> Iterator[StateSnapshot]:
+        """Every checkpoint of the thread, newest first."""
+        run = self._thread(config)
+        return (run.snapshot(c) for c in self.checkpointer.history(run.thread_id))
 
     def get_graph(self) -> Any:
         """The nodes and edges, as LangGraph lists them (``.nodes``, ``.edges``,
@@ -552,13 +778,13 @@ class CompiledStateGraph(Runnable[Any, Any]):
         run, _ = self._prepare(config, (), "v1")
         async for _ in self._drive(run, input, sync=False):
             pass
-        return run.state()
+        return run.result()
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         run, _ = self._prepare(config, (), "v1")
         for _ in iterate_async_sync(lambda: self._drive(run, input, sync=True)):
             pass
-        return run.state()
+        return run.result()
 
 
 def _shape(
