@@ -1,8 +1,9 @@
 """Per-superstep overhead of a graph: streamtui.graph against langgraph, one process.
 
 A one-node loop runs N supersteps (the node adds 1 to a counter until it reaches N). Each
-stream mode is timed with sync ``stream`` and async ``astream``; ``custom`` is requested
-while no node writes custom items, which must not slow a step down.
+stream mode is timed with sync ``stream`` and async ``astream``; ``custom`` and
+``messages`` are requested while no node writes custom items or calls a model, which must
+not slow a step down.
 
     python bench/graph_steps.py [--steps 1000] [--repeat 3] [--modes updates,values,...]
 """
@@ -21,6 +22,7 @@ MODES: dict[str, Any] = {
     "updates": "updates",
     "values": "values",
     "updates+custom": ["updates", "custom"],
+    "updates+messages": ["updates", "messages"],
 }
 
 
