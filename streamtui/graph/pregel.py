@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import threading
 import uuid
 from collections import deque
@@ -272,14 +273,16 @@ class _Run:
 
     # --- steps --------------------------------------------------------------------
 
-    def start(self, input: Any) -> None:
+    async def start(self, input: Any) -> None:
         if input is None:
             raise EmptyInputError("Received no input for __start__")
         if isinstance(input, Command):
             self._resume(input)
             return
         schema = self.graph.builder.state_schema
-        if isinstance(input, dict) and hasattr(schema, "model_fields"):
+        if isinstance(input, dict) and (
+            hasattr(schema, "model_fields") or dataclasses.is_dataclass(schema)
+        ):
             schema(**input)  # LangGraph validates the input, then writes it as given
         latest = self.saver.latest(self.thread_id) if self.saver is not None else None  # type: ignore[arg-type]
         if latest is not None:
@@ -289,7 +292,7 @@ class _Run:
         start = _Task(START, (0, START), input, "")
         start.writes = writes
         self._save("input", [start])
-        self.run_branches(start)  # before the input is applied: it sees state + input
+        await self.run_branches(start)  # before the input is applied: it sees state + input
         if self.apply(writes, self.channels):
             self.emit("values", self.state())
         self.tasks = self.next_tasks([start])
@@ -414,7 +417,7 @@ class _Run:
             tasks.append(_Task(send.node, (1, i), send.arg, "__pregel_push"))
         return tasks
 
-    def run_branches(self, task: _Task) -> None:
+    async def run_branches(self, task: _Task) -> None:
         """Evaluate the conditional edges out of ``task``'s node, as part of its task: on
         the state before the step plus this task's own writes."""
         branches = self.graph.builder.branches.get(task.name)
@@ -424,7 +427,9 @@ class _Run:
         fresh = self._fresh_state(task.writes)
         for branch in branches:
             path = branch.path
-            result = path(fresh, self.config) if _takes_config(path) else path(fresh)
+            result = _with_config(path, self.config)(fresh)
+            if inspect.isawaitable(result):
+                result = await result
             for dest in result if isinstance(result, list | tuple) else [result]:
                 if isinstance(dest, Send):
                     if dest.node not in nodes:
@@ -522,7 +527,7 @@ class _Run:
         scratch = TaskScratch(task.resume)
         asking = task_scratch.set(scratch)
         token = _writer_var.set(self.writer)
-        ambient = child_config_var.set(config) if node_run is not None else None
+        ambient = child_config_var.set(config)  # get_config() inside the node
         inner_ns = (*self.ns, f"{task.name}:{task.id}")
         parent = _parent_var.set((self, inner_ns) if self.root.subgraphs else None)
         wrote = False
@@ -530,7 +535,7 @@ class _Run:
             result = await _call_node(action, arg, config, inline)
             task.writes = self.writes_of(task.name, result)
             wrote = True
-            self.run_branches(task)  # part of the task: its custom items come first
+            await self.run_branches(task)  # part of the task: its custom items come first
         except GraphInterrupt:
             task.interrupts = scratch.asked
             task.resume = scratch.resume
@@ -552,8 +557,7 @@ class _Run:
             _writer_var.reset(token)
             _parent_var.reset(parent)
             task_scratch.reset(asking)
-            if ambient is not None:
-                child_config_var.reset(ambient)
+            child_config_var.reset(ambient)
         task.result = result
         if node_run is not None:
             if result is not None:
@@ -569,11 +573,9 @@ class _Run:
         self.emit("updates", update)
 
     def _node_config(self, task: _Task, arg: Any) -> tuple[RunnableConfig, Run | None]:
-        """The node's run (a chain run tagged ``graph:step:N`` with LangGraph's metadata,
-        when someone listens) and the config its code sees."""
+        """The config a node's code sees (with LangGraph's ``langgraph_*`` metadata) and,
+        when someone listens, the node's run: a chain run tagged ``graph:step:N``."""
         graph_run = self.graph_run
-        if graph_run is None:
-            return self.config, None
         step = self.step + 1
         namespace = f"{task.name}:{uuid.uuid4()}"
         metadata = {
@@ -585,10 +587,12 @@ class _Run:
             "langgraph_checkpoint_ns": namespace,
         }
         config = {**self.config, "metadata": metadata, "run_name": task.name}
-        config["callbacks"] = graph_run.child(f"graph:step:{step}")
         config.pop("run_id", None)
-        node_run = start_run(config, task.name, "chain", arg)  # type: ignore[arg-type]
-        self.node_runs.add(node_run.run_id)  # type: ignore[union-attr]
+        node_run = None
+        if graph_run is not None:
+            config["callbacks"] = graph_run.child(f"graph:step:{step}")
+            node_run = start_run(config, task.name, "chain", arg)  # type: ignore[arg-type]
+            self.node_runs.add(node_run.run_id)  # type: ignore[union-attr]
         inner = child_config(config, node_run)  # type: ignore[arg-type]
         # As in LangGraph, the node's code sees its checkpoint namespace, and what it calls
         # is tagged as the first step of the node's internal sequence.
@@ -600,16 +604,24 @@ class _Run:
 async def _call_node(action: Any, arg: Any, config: RunnableConfig, inline: bool) -> Any:
     if isinstance(action, Runnable):
         return await action.ainvoke(arg, config)
-    with_config = _takes_config(action)
+    call = _with_config(action, config)
     if asyncio.iscoroutinefunction(action) or asyncio.iscoroutinefunction(
         getattr(action, "__call__", None)  # noqa: B004 - async callable objects
     ):
-        return await (action(arg, config) if with_config else action(arg))
+        return await call(arg)
     if inline:
-        return action(arg, config) if with_config else action(arg)
-    if with_config:
-        return await run_in_executor(action, arg, config)
-    return await run_in_executor(action, arg)
+        return call(arg)
+    return await run_in_executor(call, arg)
+
+
+def _with_config(fn: Callable[..., Any], config: RunnableConfig) -> Callable[[Any], Any]:
+    """``fn`` as a one-argument function, handing it ``config`` if it takes one (as the
+    second positional parameter or by keyword)."""
+    if not accepts_config(fn):
+        return fn
+    if accepts_positional(fn, 2):
+        return lambda arg: fn(arg, config)
+    return lambda arg: fn(arg, config=config)
 
 
 def _fields_as_writes(value: Any, channels: dict[str, Channel]) -> list[tuple[str, Any]]:
@@ -633,10 +645,6 @@ def _fields_as_writes(value: Any, channels: dict[str, Channel]) -> list[tuple[st
         ):
             writes.append((key, item))
     return writes
-
-
-def _takes_config(fn: Callable[..., Any]) -> bool:
-    return accepts_config(fn) and accepts_positional(fn, 2)
 
 
 def _is_typeddict(schema: type) -> bool:
@@ -691,7 +699,7 @@ class CompiledStateGraph(Runnable[Any, Any]):
         out = run.out
         graph_run = run.graph_run = start_run(run.config, self.name, "chain", input)
         try:
-            run.start(input)
+            await run.start(input)
             while True:
                 while out:
                     yield out.popleft()

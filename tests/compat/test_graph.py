@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import operator
 import pprint
 import time
-import warnings
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Annotated, Any
@@ -224,17 +222,6 @@ def unrace(
             out.append(item)
     flush()
     return out
-
-
-def has_mode(run: Any, mode: str) -> bool:
-    requested = run[1]
-    return requested == mode or (isinstance(requested, list) and mode in requested)
-
-
-def xfail_when(request: Any, condition: bool, reason: str) -> None:
-    """Mark this parametrized case as a known streamtui bug (strict: it must fail)."""
-    if condition:
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def describe(error: BaseException | None) -> Any:
@@ -1617,14 +1604,7 @@ def test_pydantic_input_failing_validation(run, input):
 
 
 @each_run
-def test_dataclass_input_missing_a_required_field(run, request):
-    xfail_when(
-        request,
-        has_mode(run, "values"),
-        "streamtui bug: input that the dataclass schema refuses is streamed as a `values` "
-        "item before the TypeError (LangGraph checks it first and streams nothing; "
-        "streamtui does so for pydantic schemas only)",
-    )
+def test_dataclass_input_missing_a_required_field(run):
     items = compare(lambda ns: typed_state(ns, DCState), {"count": 1}, run, error=TypeError)
     assert items == []
 
@@ -1642,11 +1622,6 @@ def kw_only_config(ns):
     return g.compile()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="streamtui bug: a node `def node(state, *, config)` (keyword-only config) is "
-    "called without config: TypeError (LangGraph passes config= by name)",
-)
 @each_run
 def test_node_with_keyword_only_config(run):
     compare(kw_only_config, {"x": 0}, run, config={"configurable": {"who": "me"}})
@@ -1704,26 +1679,11 @@ def async_branch(ns):
 ASYNC_RUNS = [r for r in RUNS if r[0] == "async"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="streamtui bug: an async conditional-edge function is called and its coroutine "
-    "taken as the destination (ValueError '...returned <coroutine object ...>, which is not "
-    "a node', plus 'coroutine was never awaited'); LangGraph awaits it",
-)
 @pytest.mark.parametrize("run", ASYNC_RUNS, ids=[_run_id(r) for r in ASYNC_RUNS])
 def test_async_conditional_edge(run):
-    # (streamtui leaves the coroutine unawaited: collect it here, with its warning silenced,
-    # not in a later test)
-    failure = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        try:
-            compare(async_branch, {"x": 0}, run)
-        except AssertionError as e:
-            failure = str(e)
-        gc.collect()
-    if failure is not None:
-        pytest.fail(failure, pytrace=False)
+    # an async path function is awaited: no "coroutine was never awaited" (warnings are
+    # errors in this suite)
+    compare(async_branch, {"x": 0}, run)
 
 
 def metadata_graph(ns):
@@ -1745,12 +1705,6 @@ def metadata_graph(ns):
     return g.compile()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="streamtui bug: a node's config carries LangGraph's langgraph_step/_node/_triggers "
-    "metadata only when the run is traced (astream_events, callbacks); under plain "
-    "invoke/stream a node reading config['metadata']['langgraph_node'] finds nothing",
-)
 @each_run
 def test_node_config_has_langgraph_metadata(run):
     items = compare(metadata_graph, {"x": 0}, run)
