@@ -577,7 +577,7 @@ class _Run:
         when someone listens, the node's run: a chain run tagged ``graph:step:N``."""
         graph_run = self.graph_run
         step = self.step + 1
-        namespace = f"{task.name}:{uuid.uuid4()}"
+        namespace = f"{task.name}:{task.id}"
         metadata = {
             **(self.config.get("metadata") or {}),
             "langgraph_step": step,
@@ -586,19 +586,22 @@ class _Run:
             "langgraph_path": task.path,
             "langgraph_checkpoint_ns": namespace,
         }
-        config = {**self.config, "metadata": metadata, "run_name": task.name}
-        config.pop("run_id", None)
         node_run = None
-        if graph_run is not None:
+        if graph_run is None:
+            inner: dict[str, Any] = {**self.config}
+            inner.pop("run_id", None)
+        else:
+            config = {**self.config, "metadata": metadata, "run_name": task.name}
+            config.pop("run_id", None)
             config["callbacks"] = graph_run.child(f"graph:step:{step}")
             node_run = start_run(config, task.name, "chain", arg)  # type: ignore[arg-type]
             self.node_runs.add(node_run.run_id)  # type: ignore[union-attr]
-        inner = child_config(config, node_run)  # type: ignore[arg-type]
+            inner = child_config(config, node_run)  # type: ignore[arg-type,assignment]
         # As in LangGraph, the node's code sees its checkpoint namespace, and what it calls
         # is tagged as the first step of the node's internal sequence.
-        inner["metadata"] = {**metadata, "checkpoint_ns": namespace}
+        inner["metadata"] = {**metadata, "checkpoint_ns": namespace}  # not the run's dict
         inner["tags"] = [*(self.config.get("tags") or []), "seq:step:1"]
-        return inner, node_run
+        return inner, node_run  # type: ignore[return-value]
 
 
 async def _call_node(action: Any, arg: Any, config: RunnableConfig, inline: bool) -> Any:
