@@ -10,12 +10,15 @@ next step. Items reach the consumer as they happen: a node's ``custom`` writes, 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import copy
 import dataclasses
 import inspect
 import threading
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any
@@ -40,7 +43,6 @@ from streamtui.runtime.config import (
     child_config_var,
     ensure_config,
     iterate_async_sync,
-    run_in_executor,
 )
 from streamtui.runtime.event_stream import TeeSink
 from streamtui.runtime.messages import BaseMessage
@@ -168,6 +170,7 @@ class _Run:
         self.checkpoint: Checkpoint | None = None  # the latest one, saved or loaded
         self.first_step = 0
         self.interrupted: tuple[Interrupt, ...] = ()
+        self.pool: ThreadPoolExecutor | None = None  # this run's threads for sync nodes
         self.graph_run: Run | None = None  # the "LangGraph" run, when someone listens
         self.node_runs: set[str] = set()
 
@@ -230,6 +233,19 @@ class _Run:
             wake.set()
         else:  # a sync node in a worker thread
             self.loop.call_soon_threadsafe(wake.set)  # type: ignore[union-attr]
+
+    def executor(self) -> ThreadPoolExecutor:
+        """This run's own threads for sync nodes: a subgraph called from a sync node
+        never waits for a thread its parent holds (a shared pool could deadlock)."""
+        if self.pool is None:
+            workers = self.config.get("max_concurrency") or 32
+            self.pool = ThreadPoolExecutor(workers, thread_name_prefix="streamtui-graph")
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False)
+            self.pool = None
 
     # --- state --------------------------------------------------------------------
 
@@ -322,7 +338,7 @@ class _Run:
         self.tasks = tasks
 
     def _restore(self, checkpoint: Checkpoint) -> None:
-        for key, value in checkpoint.values.items():
+        for key, value in copy.deepcopy(checkpoint.values).items():
             self.channels[key].value = value
         self.barriers = {key: set(seen) for key, seen in checkpoint.barriers.items()}
 
@@ -334,7 +350,7 @@ class _Run:
             id=str(uuid.uuid4()),
             step=self.step,
             source=source,
-            values=self.state(),
+            values=copy.deepcopy(self.state()),  # nobody's later changes reach it
             barriers={key: set(seen) for key, seen in self.barriers.items()},
             next=[task.spec() for task in tasks],
             created_at=datetime.now(timezone.utc).isoformat(),
@@ -362,7 +378,7 @@ class _Run:
             "parent_config": None
             if checkpoint.parent_id is None
             else {"configurable": {**parent_ids, "checkpoint_id": checkpoint.parent_id}},
-            "values": checkpoint.values,
+            "values": copy.deepcopy(checkpoint.values),
             "metadata": {"source": checkpoint.source, "step": checkpoint.step, "parents": {}},
             "next": [spec[0] for spec in checkpoint.next],
             "tasks": [
@@ -506,7 +522,7 @@ class _Run:
             for spec in checkpoint.next
         )
         return StateSnapshot(
-            values=dict(checkpoint.values),
+            values=copy.deepcopy(checkpoint.values),
             next=tuple(spec[0] for spec in checkpoint.next),
             config=config(checkpoint.id),
             metadata={"source": checkpoint.source, "step": checkpoint.step, "parents": {}},
@@ -532,7 +548,7 @@ class _Run:
         parent = _parent_var.set((self, inner_ns) if self.root.subgraphs else None)
         wrote = False
         try:
-            result = await _call_node(action, arg, config, inline)
+            result = await _call_node(action, arg, config, inline, self)
             task.writes = self.writes_of(task.name, result)
             wrote = True
             await self.run_branches(task)  # part of the task: its custom items come first
@@ -604,7 +620,7 @@ class _Run:
         return inner, node_run  # type: ignore[return-value]
 
 
-async def _call_node(action: Any, arg: Any, config: RunnableConfig, inline: bool) -> Any:
+async def _call_node(action: Any, arg: Any, config: RunnableConfig, inline: bool, run: _Run) -> Any:
     if isinstance(action, Runnable):
         return await action.ainvoke(arg, config)
     call = _with_config(action, config)
@@ -614,7 +630,8 @@ async def _call_node(action: Any, arg: Any, config: RunnableConfig, inline: bool
         return await call(arg)
     if inline:
         return call(arg)
-    return await run_in_executor(call, arg)
+    ctx = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(run.executor(), ctx.run, call, arg)
 
 
 def _with_config(fn: Callable[..., Any], config: RunnableConfig) -> Callable[[Any], Any]:
@@ -701,6 +718,7 @@ class CompiledStateGraph(Runnable[Any, Any]):
         wake = run.wake = asyncio.Event()
         out = run.out
         graph_run = run.graph_run = start_run(run.config, self.name, "chain", input)
+        step: asyncio.Future[None] | None = None
         try:
             await run.start(input)
             while True:
@@ -729,6 +747,16 @@ class CompiledStateGraph(Runnable[Any, Any]):
             if graph_run is not None:
                 graph_run.error(e)
             raise
+        finally:
+            # Closed early or cancelled: stop the step still running (sync nodes already in
+            # a thread finish there; their results are dropped).
+            if step is not None:
+                if not step.done():
+                    step.cancel()
+                    await asyncio.gather(step, return_exceptions=True)
+                elif not step.cancelled():
+                    step.exception()  # seen: no "exception was never retrieved"
+            run.close()
         if graph_run is not None:
             graph_run.end(run.state())
 
@@ -817,7 +845,17 @@ async def _gather(run: _Run, tasks: list[_Task], inline: bool) -> None:
     if len(tasks) == 1:
         await run.run_task(tasks[0], inline)
         return
-    pending = {asyncio.ensure_future(run.run_task(task, False)) for task in tasks}
+    limit = run.config.get("max_concurrency")
+    if limit:
+        gate = asyncio.Semaphore(limit)
+
+        async def gated(task: _Task) -> None:
+            async with gate:
+                await run.run_task(task, False)
+
+        pending = {asyncio.ensure_future(gated(task)) for task in tasks}
+    else:
+        pending = {asyncio.ensure_future(run.run_task(task, False)) for task in tasks}
     try:
         while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)

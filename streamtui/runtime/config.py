@@ -202,9 +202,61 @@ def run_coroutine_sync(factory: Callable[[], Awaitable[T]]) -> T:
 def iterate_async_sync(factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
     """Consume an async iterator from sync code, item by item as it is produced.
 
-    The iterator runs on a private loop in a worker thread (so this works inside or
-    outside a running loop); leaving the ``for`` early cancels it.
+    Outside a running loop it runs on a private loop in the caller's own thread, and only
+    while the caller asks for the next item: nothing runs ahead of the consumer, leaving
+    the ``for`` early stops it there, and Ctrl-C or ``SystemExit`` arrive as themselves.
+    Inside a running loop (sync code called from async code) it runs on a private loop in
+    a worker thread instead, so the caller's loop is never re-entered.
     """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _iterate_here(factory)
+    return _iterate_in_thread(factory)
+
+
+def _iterate_here(factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    loop = asyncio.new_event_loop()
+    iterator = factory()
+    ctx = contextvars.copy_context()
+
+    async def step() -> T:
+        return await anext(iterator)  # type: ignore[arg-type]
+
+    try:
+        while True:
+            # One task per item, all in one copied context: context variables set by the
+            # iterator carry from one item to the next, as in a single task.
+            try:
+                item = loop.run_until_complete(loop.create_task(step(), context=ctx))
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        try:
+            loop.run_until_complete(_wind_down(iterator))
+        finally:
+            loop.close()
+
+
+async def _wind_down(iterator: AsyncIterator[Any]) -> None:
+    """Stop what is still running (an item in progress when the consumer left or Ctrl-C
+    arrived), then close the iterator."""
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    closing = getattr(iterator, "aclose", None)
+    if closing is not None:
+        try:
+            await closing()
+        except RuntimeError:
+            pass  # already closed by the cancellation above
+    await asyncio.get_running_loop().shutdown_asyncgens()
+
+
+def _iterate_in_thread(factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
     items: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
     ctx = contextvars.copy_context()
     ready = threading.Event()
