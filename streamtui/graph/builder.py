@@ -107,13 +107,38 @@ class StateGraph:
     def set_finish_point(self, key: str) -> StateGraph:
         return self.add_edge(key, END)
 
-    def compile(self, checkpointer: Any = None, *, name: str | None = None) -> Any:
+    def compile(
+        self,
+        checkpointer: Any = None,
+        *,
+        name: str | None = None,
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+    ) -> Any:
         """Check the graph and return a runnable ``CompiledStateGraph``; with a
         ``checkpointer`` (``InMemorySaver()``) it keeps each thread's state."""
         from streamtui.graph.pregel import CompiledStateGraph
 
+        if interrupt_before or interrupt_after:
+            raise NotImplementedError(
+                "interrupt_before/interrupt_after breakpoints are not supported yet; "
+                "call interrupt() inside the node instead"
+            )
         self._validate()
-        return CompiledStateGraph(self, name=name or "LangGraph", checkpointer=checkpointer)
+        return CompiledStateGraph(
+            self._frozen(), name=name or "LangGraph", checkpointer=checkpointer
+        )
+
+    def _frozen(self) -> StateGraph:
+        """A copy for the compiled graph: later add_node/add_edge calls do not change it."""
+        copy = StateGraph.__new__(StateGraph)
+        copy.state_schema = self.state_schema
+        copy.fields = dict(self.fields)
+        copy.nodes = dict(self.nodes)
+        copy.edges = set(self.edges)
+        copy.waiting_edges = set(self.waiting_edges)
+        copy.branches = {source: list(b) for source, b in self.branches.items()}
+        return copy
 
     def _validate(self) -> None:
         known = set(self.nodes) | {START, END}

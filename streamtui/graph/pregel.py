@@ -329,12 +329,14 @@ class _Run:
         self.emit("values", self.state())
         self._emit_checkpoint(latest, loaded=True)
         tasks = [_Task.from_spec(spec) for spec in latest.next]
+        answers = _answers(command.resume, latest)
         for task in tasks:
             if task.id in latest.pending:
                 task.writes = latest.pending[task.id]
                 task.cached = True
             elif task.id in latest.interrupts:
-                task.resume = [*latest.resumes.get(task.id, []), command.resume]
+                asked = latest.interrupts[task.id][-1]
+                task.resume = [*latest.resumes.get(task.id, []), answers[asked.id]]
         self.tasks = tasks
 
     def _restore(self, checkpoint: Checkpoint) -> None:
@@ -766,7 +768,9 @@ class CompiledStateGraph(Runnable[Any, Any]):
         stream_mode: str | Sequence[str],
         version: str,
         subgraphs: bool = False,
+        extra: dict[str, Any] | None = None,
     ) -> tuple[_Run, bool]:
+        _refuse(extra)
         if version not in ("v1", "v2"):
             raise ValueError(f'version is "v1" or "v2", not {version!r}')
         modes, as_pairs = _modes(stream_mode)
@@ -794,7 +798,7 @@ class CompiledStateGraph(Runnable[Any, Any]):
         subgraphs: bool = False,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
-        run, as_pairs = self._prepare(config, stream_mode, version, subgraphs)
+        run, as_pairs = self._prepare(config, stream_mode, version, subgraphs, kwargs)
         async for ns, mode, payload in self._drive(run, input, sync=False):
             yield _shape(ns, mode, payload, as_pairs, version, subgraphs)
 
@@ -808,22 +812,51 @@ class CompiledStateGraph(Runnable[Any, Any]):
         subgraphs: bool = False,
         **kwargs: Any,
     ) -> Iterator[Any]:
-        run, as_pairs = self._prepare(config, stream_mode, version, subgraphs)
+        run, as_pairs = self._prepare(config, stream_mode, version, subgraphs, kwargs)
         items = iterate_async_sync(lambda: self._drive(run, input, sync=True))
         for ns, mode, payload in items:
             yield _shape(ns, mode, payload, as_pairs, version, subgraphs)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        run, _ = self._prepare(config, (), "v1")
+        run, _ = self._prepare(config, (), "v1", extra=kwargs)
         async for _ in self._drive(run, input, sync=False):
             pass
         return run.result()
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        run, _ = self._prepare(config, (), "v1")
+        run, _ = self._prepare(config, (), "v1", extra=kwargs)
         for _ in iterate_async_sync(lambda: self._drive(run, input, sync=True)):
             pass
         return run.result()
+
+
+def _refuse(options: dict[str, Any] | None) -> None:
+    """Options LangGraph has and we do not yet: an error, never silently ignored."""
+    if not options:
+        return
+    names = ", ".join(sorted(options))
+    if set(options) & {"interrupt_before", "interrupt_after"}:
+        raise NotImplementedError(
+            f"{names}: breakpoints are not supported yet; call interrupt() in the node"
+        )
+    raise TypeError(f"unexpected argument(s) {names}")
+
+
+def _answers(resume: Any, checkpoint: Checkpoint) -> dict[str, Any]:
+    """Which answer goes to which pending interrupt: one value for a single interrupt, or
+    a dict by interrupt id when several nodes asked."""
+    open_ids = [asked[-1].id for asked in checkpoint.interrupts.values()]
+    if isinstance(resume, dict) and resume and set(resume) <= set(open_ids):
+        missing = [i for i in open_ids if i not in resume]
+        if missing:
+            raise ValueError(f"Command(resume=...) has no answer for interrupt(s) {missing}")
+        return dict(resume)
+    if len(open_ids) > 1:
+        raise ValueError(
+            f"{len(open_ids)} interrupts are waiting: answer each by its id, "
+            "Command(resume={interrupt.id: answer, ...})"
+        )
+    return {open_ids[0]: resume}
 
 
 def _shape(
