@@ -86,6 +86,7 @@ class Checkpoint:
     pending: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)  # task id → writes
     interrupts: dict[str, list[Interrupt]] = field(default_factory=dict)  # task id → asked
     resumes: dict[str, list[Any]] = field(default_factory=dict)  # task id → answers so far
+    shown: dict[str, Any] | None = None  # the state shown while paused (finished writes in)
 
 
 class InMemorySaver:

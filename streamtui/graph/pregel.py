@@ -170,6 +170,7 @@ class _Run:
         self.checkpoint: Checkpoint | None = None  # the latest one, saved or loaded
         self.first_step = 0
         self.interrupted: tuple[Interrupt, ...] = ()
+        self.paused_state: dict[str, Any] = {}
         self.pool: ThreadPoolExecutor | None = None  # this run's threads for sync nodes
         self.graph_run: Run | None = None  # the "LangGraph" run, when someone listens
         self.node_runs: set[str] = set()
@@ -252,7 +253,7 @@ class _Run:
     def result(self) -> dict[str, Any]:
         """What ``invoke`` returns: the state, with the interrupts if the run paused."""
         if self.interrupted:
-            return {**self.state(), "__interrupt__": list(self.interrupted)}
+            return {**self.paused_state, "__interrupt__": list(self.interrupted)}
         return self.state()
 
     def state(self, channels: dict[str, Channel] | None = None) -> dict[str, Any]:
@@ -466,13 +467,7 @@ class _Run:
 
     def _fresh_state(self, writes: list[tuple[str, Any]]) -> Any:
         """The state as a node's conditional edge sees it: with that node's own writes."""
-        if not writes:
-            return self.node_input(self.state())
-        channels = dict(self.channels)
-        for key in {k for k, _ in writes}:
-            channels[key] = channels[key].copy()
-        self.apply(writes, channels)
-        return self.node_input(self.state(channels))
+        return self.node_input(self._fresh_values(writes))
 
     def finish_step(self) -> None:
         tasks = sorted(self.tasks, key=lambda t: t.order)
@@ -496,6 +491,8 @@ class _Run:
     def _pause(self, tasks: list[_Task], asked: tuple[Interrupt, ...]) -> None:
         """A node asked for input: the step is not applied; the tasks that finished keep
         their writes for the resume, and the stream ends with ``__interrupt__``."""
+        finished = [w for task in tasks if not task.interrupts for w in task.writes]
+        self.paused_state = self._fresh_values(finished)  # shown as LangGraph shows it
         checkpoint = self.checkpoint
         if checkpoint is not None:
             for task in tasks:
@@ -504,16 +501,30 @@ class _Run:
                     checkpoint.resumes[task.id] = task.resume
                 else:
                     checkpoint.pending[task.id] = task.writes
+            checkpoint.shown = copy.deepcopy(self.paused_state)
         self.interrupted = asked
-        if "values" in self.modes:
+        if "values" in self.modes:  # as LangGraph: the step's state, then the finished writes
             self.emit("values", {**self.state(), "__interrupt__": asked})
+            if finished:
+                self.emit("values", self.paused_state)
         self.tasks = []
+
+    def _fresh_values(self, writes: list[tuple[str, Any]]) -> dict[str, Any]:
+        """The state with ``writes`` applied to copies of the channels (not committed)."""
+        if not writes:
+            return self.state()
+        channels = dict(self.channels)
+        for key in {k for k, _ in writes}:
+            channels[key] = channels[key].copy()
+        self.apply(writes, channels)
+        return self.state(channels)
 
     def snapshot(self, checkpoint: Checkpoint) -> StateSnapshot:
         def config(checkpoint_id: str) -> dict[str, Any]:
             ids = {"thread_id": self.thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
             return {"configurable": ids}
 
+        waiting = [spec for spec in checkpoint.next if spec[4] not in checkpoint.pending]
         tasks = tuple(
             PregelTask(
                 spec[4],
@@ -523,9 +534,10 @@ class _Run:
             )
             for spec in checkpoint.next
         )
+        shown = checkpoint.shown if checkpoint.shown is not None else checkpoint.values
         return StateSnapshot(
-            values=copy.deepcopy(checkpoint.values),
-            next=tuple(spec[0] for spec in checkpoint.next),
+            values=copy.deepcopy(shown),
+            next=tuple(spec[0] for spec in waiting),
             config=config(checkpoint.id),
             metadata={"source": checkpoint.source, "step": checkpoint.step, "parents": {}},
             created_at=checkpoint.created_at,

@@ -125,3 +125,38 @@ def test_a_checkpointer_needs_a_thread_and_resume_needs_an_interrupted_one():
         app.invoke({"x": 1})
     with pytest.raises(ValueError, match="interrupted thread"):
         app.invoke(ST.Command(resume="x"), {"configurable": {"thread_id": "new"}})
+
+
+class Out(TypedDict):
+    out: Annotated[list, operator.add]
+
+
+def beside_a_sibling(ns: NS) -> Any:
+    def ask(state: Out) -> dict:
+        return {"out": [f"ask={ns.interrupt('q')}"]}
+
+    g = ns.StateGraph(Out)
+    g.add_node("ask", ask)
+    g.add_node("other", lambda s: {"out": ["other"]})
+    g.add_node("final", lambda s: {"out": ["final"]})
+    g.add_edge(ns.START, "ask")
+    g.add_edge(ns.START, "other")
+    g.add_edge(["ask", "other"], "final")
+    return g.compile(checkpointer=ns.InMemorySaver())
+
+
+def test_interrupt_beside_a_finished_sibling_matches_langgraph():
+    def story(ns: NS) -> list[str]:
+        app = beside_a_sibling(ns)
+        config = {"configurable": {"thread_id": "t"}}
+        paused = app.invoke({"out": []}, config)
+        state = app.get_state(config)
+        seen = [norm(paused), norm((state.values, state.next, [t.name for t in state.tasks]))]
+        seen.append(norm(app.invoke(ns.Command(resume="yes"), config)))
+        streamed = beside_a_sibling(ns).stream(
+            {"out": []}, {"configurable": {"thread_id": "s"}}, stream_mode="values"
+        )
+        seen.append(norm(list(streamed)))
+        return seen
+
+    assert story(ST) == story(LG)
