@@ -326,7 +326,10 @@ class _Run:
             )
         self._restore(latest)
         self.checkpoint = latest
-        self.step = self.first_step = latest.step
+        self.step = latest.step
+        # LangGraph counts a resumed run's recursion limit two steps more generously than a
+        # fresh one (it starts from the resumed checkpoint and spends no input step).
+        self.first_step = latest.step + 2
         self.emit("values", self.state())
         self._emit_checkpoint(latest, loaded=True)
         tasks = [_Task.from_spec(spec) for spec in latest.next]

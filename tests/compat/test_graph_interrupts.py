@@ -160,3 +160,22 @@ def test_interrupt_beside_a_finished_sibling_matches_langgraph():
         return seen
 
     assert story(ST) == story(LG)
+
+
+def test_recursion_limit_counts_like_langgraph_on_resume_and_on_new_input():
+    def smallest_limit(ns: NS, resume: bool) -> int:
+        for limit in range(1, 10):
+            app, _ = asking(ns)
+            config = {"configurable": {"thread_id": "t"}}
+            app.invoke({"x": 1}, config)
+            follow_up = ns.Command(resume="a") if resume else {"x": 2}
+            try:
+                app.invoke(follow_up, {**config, "recursion_limit": limit})
+            except Exception as e:
+                assert type(e).__name__ == "GraphRecursionError"
+                continue
+            return limit
+        raise AssertionError("no limit was enough")
+
+    for resume in (True, False):
+        assert smallest_limit(ST, resume) == smallest_limit(LG, resume)
