@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import copy
 import dataclasses
+import functools
 import inspect
 import threading
 import uuid
@@ -157,7 +158,7 @@ class _Run:
         self.wake: asyncio.Event | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_thread = 0
-        self.writer = self._write_custom if "custom" in modes else None
+        self.writer = functools.partial(self.emit, "custom") if "custom" in modes else None
         self.saver = graph.checkpointer
         self.thread_id: str | None = None
         if self.saver is not None:
@@ -221,11 +222,6 @@ class _Run:
                     {"step": self.step + 1, "timestamp": stamp, "type": kind, "payload": item},
                 )
 
-    def _write_custom(self, item: Any) -> None:
-        root = self.root
-        root.out.append((self.ns, "custom", item))
-        root._signal()
-
     def _signal(self) -> None:
         wake = self.wake
         if wake is None:
@@ -233,7 +229,10 @@ class _Run:
         if threading.get_ident() == self.loop_thread:
             wake.set()
         else:  # a sync node in a worker thread
-            self.loop.call_soon_threadsafe(wake.set)  # type: ignore[union-attr]
+            try:
+                self.loop.call_soon_threadsafe(wake.set)  # type: ignore[union-attr]
+            except RuntimeError:
+                pass  # the run is over (a sibling failed): nobody is waiting
 
     def executor(self) -> ThreadPoolExecutor:
         """This run's own threads for sync nodes: a subgraph called from a sync node
@@ -705,20 +704,20 @@ class CompiledStateGraph(Runnable[Any, Any]):
         self.name = name
         self.checkpointer = checkpointer
 
-    def _thread(self, config: RunnableConfig) -> _Run:
+    def _thread_run(self, config: RunnableConfig) -> _Run:
         if self.checkpointer is None:
             raise ValueError("get_state needs a graph compiled with a checkpointer")
         return _Run(self, ensure_config(config), frozenset())
 
     def get_state(self, config: RunnableConfig) -> StateSnapshot | None:
         """The thread's latest checkpoint: values, next nodes, pending interrupts."""
-        run = self._thread(config)
+        run = self._thread_run(config)
         latest = self.checkpointer.latest(run.thread_id)
         return None if latest is None else run.snapshot(latest)
 
     def get_state_history(self, config: RunnableConfig) -> Iterator[StateSnapshot]:
         """Every checkpoint of the thread, newest first."""
-        run = self._thread(config)
+        run = self._thread_run(config)
         return (run.snapshot(c) for c in self.checkpointer.history(run.thread_id))
 
     def get_graph(self) -> Any:
