@@ -204,3 +204,23 @@ def test_a_compiled_graph_does_not_change_with_its_builder():
     g.add_node("b", lambda s: {"x": 2})
     g.add_edge("a", "b")
     assert app.invoke({"x": 0, "items": []})["x"] == 1
+
+
+def test_custom_items_of_a_lone_sync_node_reach_a_sync_consumer_while_it_runs():
+    proceed = threading.Event()
+    order: list[str] = []
+
+    def slow(state: State) -> dict:
+        get_stream_writer()("first")
+        order.append("wrote first")
+        # Blocks until the consumer has seen "first": only possible if it arrives live.
+        order.append("released" if proceed.wait(10) else "timed out")
+        return {"x": 1}
+
+    g = StateGraph(State)
+    g.add_node("slow", slow)
+    g.add_edge(START, "slow")
+    for item in g.compile().stream({"x": 0, "items": []}, stream_mode="custom"):
+        order.append(f"got {item}")
+        proceed.set()
+    assert order == ["wrote first", "got first", "released"]

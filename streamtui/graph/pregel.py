@@ -158,6 +158,7 @@ class _Run:
         self.wake: asyncio.Event | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_thread = 0
+        self.wake_pending = False  # a worker thread has asked the loop to wake
         self.writer = functools.partial(self.emit, "custom") if "custom" in modes else None
         self.saver = graph.checkpointer
         self.thread_id: str | None = None
@@ -228,11 +229,18 @@ class _Run:
             return
         if threading.get_ident() == self.loop_thread:
             wake.set()
-        else:  # a sync node in a worker thread
+        elif not self.wake_pending:  # one wake-up per batch, not one per token
+            self.wake_pending = True
             try:
                 self.loop.call_soon_threadsafe(wake.set)  # type: ignore[union-attr]
             except RuntimeError:
                 pass  # the run is over (a sibling failed): nobody is waiting
+
+    @property
+    def live(self) -> bool:
+        """Some requested item is produced inside nodes while they run."""
+        root = self.root
+        return root.subgraphs or bool(root.modes & {"custom", "messages"})
 
     def executor(self) -> ThreadPoolExecutor:
         """This run's own threads for sync nodes: a subgraph called from a sync node
@@ -727,8 +735,9 @@ class CompiledStateGraph(Runnable[Any, Any]):
 
         return topology(self.builder)
 
-    async def _drive(self, run: _Run, input: Any, sync: bool) -> AsyncIterator[tuple[str, Any]]:
-        """Run the steps, yielding ``(mode, payload)`` items as they are produced."""
+    async def _drive(self, run: _Run, input: Any, sync: bool) -> AsyncIterator[list[Any]]:
+        """Run the steps, yielding the ``(ns, mode, payload)`` items produced so far, in
+        batches: every item as soon as it exists, without a loop turn per item."""
         run.loop = asyncio.get_running_loop()
         run.loop_thread = threading.get_ident()
         wake = run.wake = asyncio.Event()
@@ -738,25 +747,27 @@ class CompiledStateGraph(Runnable[Any, Any]):
         try:
             await run.start(input)
             while True:
-                while out:
-                    yield out.popleft()
+                if out:
+                    yield _take(out)
                 if run.failure is not None:
                     raise run.failure
                 tasks = run.tasks
                 if not tasks:
                     break
                 run.emit_task_starts(tasks)
-                while out:
-                    yield out.popleft()
-                # A lone sync node in a sync stream runs on this loop's thread: no hop.
-                inline = sync and len(tasks) == 1
+                if out:
+                    yield _take(out)
+                # A lone sync node in a sync stream runs right here (no thread hop) unless
+                # a live mode wants its items while it runs, not when it returns.
+                inline = sync and len(tasks) == 1 and not run.live
                 step = asyncio.ensure_future(_gather(run, tasks, inline))
                 step.add_done_callback(lambda _: wake.set())
                 while not step.done():
                     await wake.wait()
                     wake.clear()
-                    while out:
-                        yield out.popleft()
+                    run.wake_pending = False  # before draining: later items wake us again
+                    if out:
+                        yield _take(out)
                 step.result()  # a node's own exception, after the items it produced
                 run.finish_step()
         except BaseException as e:
@@ -813,8 +824,9 @@ class CompiledStateGraph(Runnable[Any, Any]):
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         run, as_pairs = self._prepare(config, stream_mode, version, subgraphs, kwargs)
-        async for ns, mode, payload in self._drive(run, input, sync=False):
-            yield _shape(ns, mode, payload, as_pairs, version, subgraphs)
+        async for batch in self._drive(run, input, sync=False):
+            for ns, mode, payload in batch:
+                yield _shape(ns, mode, payload, as_pairs, version, subgraphs)
 
     def stream(  # type: ignore[override]
         self,
@@ -827,9 +839,9 @@ class CompiledStateGraph(Runnable[Any, Any]):
         **kwargs: Any,
     ) -> Iterator[Any]:
         run, as_pairs = self._prepare(config, stream_mode, version, subgraphs, kwargs)
-        items = iterate_async_sync(lambda: self._drive(run, input, sync=True))
-        for ns, mode, payload in items:
-            yield _shape(ns, mode, payload, as_pairs, version, subgraphs)
+        for batch in iterate_async_sync(lambda: self._drive(run, input, sync=True)):
+            for ns, mode, payload in batch:
+                yield _shape(ns, mode, payload, as_pairs, version, subgraphs)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         run, _ = self._prepare(config, (), "v1", extra=kwargs)
@@ -885,6 +897,11 @@ def _shape(
     if subgraphs:
         return (ns, mode, payload) if as_pairs else (ns, payload)
     return (mode, payload) if as_pairs else payload
+
+
+def _take(out: deque[Any]) -> list[Any]:
+    """Everything queued now (worker threads may append meanwhile: those wait)."""
+    return [out.popleft() for _ in range(len(out))]
 
 
 async def _gather(run: _Run, tasks: list[_Task], inline: bool) -> None:
