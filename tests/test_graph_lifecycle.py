@@ -211,8 +211,8 @@ def test_custom_items_of_a_lone_sync_node_reach_a_sync_consumer_while_it_runs():
     order: list[str] = []
 
     def slow(state: State) -> dict:
+        order.append("writing first")
         get_stream_writer()("first")
-        order.append("wrote first")
         # Blocks until the consumer has seen "first": only possible if it arrives live.
         order.append("released" if proceed.wait(10) else "timed out")
         return {"x": 1}
@@ -223,4 +223,4 @@ def test_custom_items_of_a_lone_sync_node_reach_a_sync_consumer_while_it_runs():
     for item in g.compile().stream({"x": 0, "items": []}, stream_mode="custom"):
         order.append(f"got {item}")
         proceed.set()
-    assert order == ["wrote first", "got first", "released"]
+    assert order == ["writing first", "got first", "released"]
