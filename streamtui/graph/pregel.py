@@ -95,7 +95,6 @@ class _Task:
         "interrupts",
         "name",
         "order",
-        "result",
         "resume",
         "sends",
         "trigger",
@@ -109,7 +108,6 @@ class _Task:
         self.arg = arg  # the Send argument, or _STATE for "the state"
         self.trigger = trigger  # what made it run, as LangGraph names it
         self.writes: list[tuple[str, Any]] = []
-        self.result: Any = None
         self.branch_targets: list[tuple[str, str]] = []  # (node, trigger) from its branches
         self.sends: list[Send] = []
         self.resume: list[Any] = []  # answers to this task's interrupts, when resumed
@@ -133,7 +131,8 @@ class _Task:
         return ("__pregel_push", self.order[1], False)
 
 
-_STATE: Any = object()
+_STATE: Any = object()  # a task's input: "the state", resolved when its step starts
+_MISSING: Any = object()
 
 
 class _Run:
@@ -598,7 +597,6 @@ class _Run:
             _parent_var.reset(parent)
             task_scratch.reset(asking)
             child_config_var.reset(ambient)
-        task.result = result
         if node_run is not None:
             if result is not None:
                 node_run.stream(result)
@@ -684,7 +682,7 @@ def _fields_as_writes(value: Any, channels: dict[str, Channel]) -> list[tuple[st
         item = getattr(value, key)
         if (
             item is not None
-            or defaults.get(key, _STATE) is not None
+            or defaults.get(key, _MISSING) is not None
             or (explicit is not None and key in explicit)
         ):
             writes.append((key, item))
@@ -768,6 +766,8 @@ class CompiledStateGraph(Runnable[Any, Any]):
                     run.wake_pending = False  # before draining: later items wake us again
                     if out:
                         yield _take(out)
+                if out:  # the step's last items, before its failure or its values
+                    yield _take(out)
                 step.result()  # a node's own exception, after the items it produced
                 run.finish_step()
         except BaseException as e:
