@@ -56,19 +56,14 @@ from __future__ import annotations
 import argparse
 import copy
 import gc
-import hashlib
 import itertools
 import json
 import math
-import os
-import platform
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jiter
@@ -76,6 +71,7 @@ import langchain_core
 import pydantic_core
 from langchain_core.output_parsers import JsonOutputParser as LCJsonOutputParser
 from langchain_core.utils.json import parse_partial_json
+from provenance import machine, source_fingerprint
 
 import streamtui
 from streamtui import JsonOutputParser as STJsonOutputParser
@@ -492,43 +488,12 @@ def fmt_us(x: float) -> str:
     return f"{x:.2f}" if x < 10 else f"{x:,.1f}"
 
 
-def source_fingerprint() -> str:
-    """Which streamtui is measured: git commit (+dirty) and a hash of its sources."""
-    pkg = Path(streamtui.__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(pkg.rglob("*.py")):
-        digest.update(str(path.relative_to(pkg)).encode())
-        digest.update(path.read_bytes())
-    try:
-        git = ["git", "-C", str(pkg)]
-        commit = subprocess.run(
-            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [*git, "status", "--porcelain", "--", "."], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        where = f"git {commit}{'+uncommitted changes' if dirty else ''}, "
-    except (OSError, subprocess.CalledProcessError):
-        where = ""
-    return f"{where}sources sha256 {digest.hexdigest()[:12]}"
-
-
 STARTED_WITH = source_fingerprint()  # taken when streamtui is imported
 
 
 def machine_note() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
     return (
-        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()} "
-        f"({platform.python_implementation()}); langchain-core {langchain_core.__version__}, "
+        f"{machine()}; langchain-core {langchain_core.__version__}, "
         f"jiter {jiter.__version__}, pydantic-core {pydantic_core.__version__}, "
         f"streamtui {streamtui.__version__} ({STARTED_WITH})"
     )

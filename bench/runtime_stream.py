@@ -48,8 +48,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
-import platform
 import re
 import sys
 import time
@@ -63,6 +61,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage as LCAIMessage
 from langchain_core.output_parsers import StrOutputParser as LCStrOutputParser
 from langchain_core.prompts import ChatPromptTemplate as LCChatPromptTemplate
+from provenance import machine, source_fingerprint
 
 import streamtui
 from streamtui import ChatPromptTemplate as STChatPromptTemplate
@@ -337,51 +336,11 @@ def fmt_us(x: float) -> str:
 
 
 def machine_note() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
     return (
-        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()} "
-        f"({platform.python_implementation()}) on {platform.system()}; "
+        f"{machine()}; "
         f"langchain-core {langchain_core.__version__}, streamtui {streamtui.__version__} "
         f"({STARTED_WITH})"
     )
-
-
-def source_fingerprint() -> str:
-    """Which streamtui was measured: git commit (+dirty) and a hash of its sources."""
-    import hashlib
-    import subprocess
-    from pathlib import Path
-
-    pkg = Path(streamtui.__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(pkg.rglob("*.py")):
-        digest.update(str(path.relative_to(pkg)).encode())
-        digest.update(path.read_bytes())
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(pkg), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(pkg), "status", "--porcelain", "--", "."],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        where = f"git {commit}{'+uncommitted changes' if dirty else ''}, "
-    except (OSError, subprocess.CalledProcessError):
-        where = ""
-    return f"{where}sources sha256 {digest.hexdigest()[:12]}"
 
 
 STARTED_WITH = source_fingerprint()  # taken when streamtui is imported
