@@ -34,69 +34,7 @@ from typing_extensions import TypedDict
 from ..conftest import run_async
 
 # --- the two namespaces ----------------------------------------------------------------
-
-
-def _lg_namespace() -> SimpleNamespace:
-    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-    from langchain_core.runnables import RunnableLambda
-    from langgraph.config import get_stream_writer
-    from langgraph.errors import EmptyInputError, GraphRecursionError, InvalidUpdateError
-    from langgraph.graph import END, START, StateGraph
-    from langgraph.graph.message import add_messages
-    from langgraph.types import Send
-
-    return SimpleNamespace(
-        side="langgraph",
-        StateGraph=StateGraph,
-        START=START,
-        END=END,
-        Send=Send,
-        get_stream_writer=get_stream_writer,
-        add_messages=add_messages,
-        InvalidUpdateError=InvalidUpdateError,
-        GraphRecursionError=GraphRecursionError,
-        EmptyInputError=EmptyInputError,
-        RunnableLambda=RunnableLambda,
-        AIMessage=AIMessage,
-        HumanMessage=HumanMessage,
-        SystemMessage=SystemMessage,
-    )
-
-
-def _st_namespace() -> SimpleNamespace:
-    from streamtui import AIMessage, HumanMessage, RunnableLambda, SystemMessage
-    from streamtui.graph import (
-        END,
-        START,
-        EmptyInputError,
-        GraphRecursionError,
-        InvalidUpdateError,
-        Send,
-        StateGraph,
-        add_messages,
-        get_stream_writer,
-    )
-
-    return SimpleNamespace(
-        side="streamtui",
-        StateGraph=StateGraph,
-        START=START,
-        END=END,
-        Send=Send,
-        get_stream_writer=get_stream_writer,
-        add_messages=add_messages,
-        InvalidUpdateError=InvalidUpdateError,
-        GraphRecursionError=GraphRecursionError,
-        EmptyInputError=EmptyInputError,
-        RunnableLambda=RunnableLambda,
-        AIMessage=AIMessage,
-        HumanMessage=HumanMessage,
-        SystemMessage=SystemMessage,
-    )
-
-
-LG = _lg_namespace()
-ST = _st_namespace()
+from .graph_sides import LG, ST
 
 # --- running and comparing -------------------------------------------------------------
 

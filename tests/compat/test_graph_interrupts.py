@@ -12,13 +12,8 @@ import pytest
 
 pytest.importorskip("langgraph")
 
-import langgraph.checkpoint.memory as lg_memory
-import langgraph.graph as lg_graph
-import langgraph.types as lg_types
-
-import streamtui.graph as st_graph
-
 from ..conftest import run_async
+from .graph_sides import LG, ST
 
 
 class State(TypedDict):
@@ -26,20 +21,7 @@ class State(TypedDict):
     log: Annotated[list, operator.add]
 
 
-class NS:
-    def __init__(self, graph: Any, types: Any, saver: Any) -> None:
-        self.StateGraph = graph.StateGraph
-        self.START = graph.START
-        self.interrupt = types.interrupt
-        self.Command = types.Command
-        self.InMemorySaver = saver
-
-
-LG = NS(lg_graph, lg_types, lg_memory.InMemorySaver)
-ST = NS(st_graph, st_graph, st_graph.InMemorySaver)
-
-
-def asking(ns: NS, questions: int = 1, checkpointer: bool = True) -> tuple[Any, list[str]]:
+def asking(ns: Any, questions: int = 1, checkpointer: bool = True) -> tuple[Any, list[str]]:
     calls: list[str] = []
 
     def ask(state: State) -> dict:
@@ -100,7 +82,7 @@ def test_interrupt_and_resume_match_langgraph(kwargs, use_async, questions):
 
 
 def test_state_and_history_match_langgraph():
-    def story(ns: NS) -> list[str]:
+    def story(ns: Any) -> list[str]:
         app, _ = asking(ns)
         config = {"configurable": {"thread_id": "t"}}
         seen = [norm(app.invoke({"x": 1}, config)), norm(app.get_state(config))]
@@ -131,7 +113,7 @@ class Out(TypedDict):
     out: Annotated[list, operator.add]
 
 
-def beside_a_sibling(ns: NS) -> Any:
+def beside_a_sibling(ns: Any) -> Any:
     def ask(state: Out) -> dict:
         return {"out": [f"ask={ns.interrupt('q')}"]}
 
@@ -146,7 +128,7 @@ def beside_a_sibling(ns: NS) -> Any:
 
 
 def test_interrupt_beside_a_finished_sibling_matches_langgraph():
-    def story(ns: NS) -> list[str]:
+    def story(ns: Any) -> list[str]:
         app = beside_a_sibling(ns)
         config = {"configurable": {"thread_id": "t"}}
         paused = app.invoke({"out": []}, config)
@@ -163,7 +145,7 @@ def test_interrupt_beside_a_finished_sibling_matches_langgraph():
 
 
 def test_recursion_limit_counts_like_langgraph_on_resume_and_on_new_input():
-    def smallest_limit(ns: NS, resume: bool) -> int:
+    def smallest_limit(ns: Any, resume: bool) -> int:
         for limit in range(1, 10):
             app, _ = asking(ns)
             config = {"configurable": {"thread_id": "t"}}

@@ -11,12 +11,8 @@ import pytest
 
 pytest.importorskip("langgraph")
 
-import langgraph.config as lg_config
-import langgraph.graph as lg_graph
-
-import streamtui.graph as st_graph
-
 from ..conftest import run_async
+from .graph_sides import LG, ST
 
 
 class State(TypedDict):
@@ -24,18 +20,7 @@ class State(TypedDict):
     log: Annotated[list, operator.add]
 
 
-class NS:
-    def __init__(self, graph: Any, writer: Any) -> None:
-        self.StateGraph = graph.StateGraph
-        self.START = graph.START
-        self.get_stream_writer = writer
-
-
-LG = NS(lg_graph, lg_config.get_stream_writer)
-ST = NS(st_graph, st_graph.get_stream_writer)
-
-
-def inner(ns: NS) -> Any:
+def inner(ns: Any) -> Any:
     def first(state: State) -> dict:
         ns.get_stream_writer()({"inner saw": state["x"]})
         return {"x": state["x"] * 10, "log": ["i1"]}
@@ -48,7 +33,7 @@ def inner(ns: NS) -> Any:
     return sub.compile()
 
 
-def as_node(ns: NS) -> Any:
+def as_node(ns: Any) -> Any:
     g = ns.StateGraph(State)
     g.add_node("pre", lambda s: {"log": ["pre"]})
     g.add_node("sub", inner(ns))
@@ -57,7 +42,7 @@ def as_node(ns: NS) -> Any:
     return g.compile()
 
 
-def called_by_a_node(ns: NS) -> Any:
+def called_by_a_node(ns: Any) -> Any:
     sub = inner(ns)
 
     def call(state: State) -> dict:
