@@ -986,7 +986,7 @@ def _listen_for_messages(config: RunnableConfig, sink: _MessagesSink) -> Runnabl
         config["callbacks"] = RunParent(sink, [])
     else:
         sink.root_id = outer.sink.root_id
-        both = TeeSink(sink, outer.sink)  # type: ignore[arg-type]
+        both = TeeSink(sink, outer.sink)
         config["callbacks"] = RunParent(
             both, outer.parent_ids, outer.run, outer.local_tag, outer.tags, outer.metadata
         )

@@ -89,10 +89,11 @@ class EventQueueSink(EventSink):
 
 
 class TeeSink(EventSink):
-    """Sends each event to an inner sink (a nested ``astream_events``) and to the sink
-    of the run it is nested in, each under its own filter."""
+    """Sends each event to an inner sink (a nested ``astream_events``, a graph's
+    ``messages`` listener) and to the sink of the run it is nested in, each under its own
+    filter."""
 
-    def __init__(self, inner: EventQueueSink, outer: EventSink) -> None:
+    def __init__(self, inner: EventSink, outer: EventSink) -> None:
         self.inner = inner
         self.outer = outer
         self.filter = _EitherFilter(inner.filter, outer.filter)
