@@ -22,7 +22,7 @@ from streamtui.runtime.tracing import EventFilter, EventSink, RunParent, new_run
 if TYPE_CHECKING:
     from streamtui.runtime.base import Runnable
 
-__all__ = ["EventQueueSink", "TeeSink", "astream_events"]
+__all__ = ["EventQueueSink", "TeeSink", "astream_events", "root_view"]
 
 _DONE = object()
 
@@ -129,7 +129,7 @@ class _EitherFilter(EventFilter):
         return self.first.accepts(name, type_, tags) or self.second.accepts(name, type_, tags)
 
 
-def _as_root(event: dict[str, Any], input: Any) -> dict[str, Any]:
+def root_view(event: dict[str, Any], input: Any) -> dict[str, Any]:
     """The caller's view of its own root run, as LangChain gives it: the start reports
     the caller's input (a lazily started root has not seen it yet) and the end omits
     it. A copy: other watchers (a nested stream's outer one) see the plain child run."""
@@ -204,7 +204,7 @@ async def astream_events(
                 if event is _DONE:
                     return
                 if event["run_id"] == root_id:
-                    event = _as_root(event, input)
+                    event = root_view(event, input)
                 yield event
     finally:
         if not task.done():
