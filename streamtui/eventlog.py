@@ -436,18 +436,27 @@ def list_runs(base: str | Path | None = None) -> list[RunSummary]:
     return [s for s in map(_summary, files) if s is not None]
 
 
+def _has_header(path: Path) -> bool:
+    """Whether the file starts like a streamtui log (reads one line, not the file)."""
+    try:
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rb") as f:
+            first = f.readline(1 << 16)
+    except (OSError, EOFError, zlib.error):
+        return False
+    return first.startswith(b'{"type":"header"')
+
+
 def resolve_log(name: str, base: str | Path | None = None) -> Path:
     """A log path from what the user typed: a path, or ``last`` for the newest run."""
-    if name == "last":
-        folder = runs_dir(base)
-        files = (
-            sorted(p for p in folder.iterdir() if p.name.endswith((".jsonl", ".jsonl.gz")))
-            if folder.is_dir()
-            else []
-        )
-        if not files:
-            raise EventLogError(
-                f"no recorded runs under {folder} (run something first: streamtui run FILE)"
-            )
-        return files[-1]
-    return Path(name)
+    if name != "last":
+        return Path(name)
+    folder = runs_dir(base)
+    files = sorted(folder.glob("*.jsonl*")) if folder.is_dir() else []
+    # Names start with the start time, so the newest readable log sorts last.
+    for path in reversed(files):
+        if path.name.endswith((".jsonl", ".jsonl.gz")) and _has_header(path):
+            return path
+    raise EventLogError(
+        f"no recorded runs under {folder} (run something first: streamtui run FILE)"
+    )
