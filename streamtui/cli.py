@@ -1,92 +1,121 @@
-"""The ``streamtui`` command line.
+"""The ``streamtui`` command line (headless parts; the TUI plugs in here later).
 
-``streamtui run app.py[:name]`` loads a runnable from a Python file and streams it,
-printing the model tokens as they arrive and a one-line summary of the run's events.
-User mistakes (a missing file, a bad ``--input``) end with a short message and exit
-code 2, never a traceback.
+``run`` loads a chain.yaml or a Python file, streams the run onto the bus, records it under
+``.streamtui/runs/`` and prints it (JSONL envelopes, or a coloured transcript). ``replay``
+prints a recorded run again, ``validate`` checks a file, ``runs`` lists recordings,
+``schema`` prints the chain.yaml JSON Schema.
+
+Exit codes: 0 the run finished, 1 the run failed, 2 bad usage or a bad file, 130 Ctrl-C.
+A user mistake ends with a short message, never a traceback; a failing run still leaves
+its complete log.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import sys
-import time
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, TextIO
 
 import typer
 
 app = typer.Typer(
     name="streamtui",
     help="Watch LLM streams live.",
-    add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class Format(str, Enum):
+    jsonl = "jsonl"
+    pretty = "pretty"
 
 
 class UsageError(Exception):
-    """A mistake in how the command was called; reported in one line, exit code 2."""
+    """A mistake in how the command was called or in the file it names (exit code 2)."""
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     typer.secho(f"streamtui: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
-def load_target(target: str) -> tuple[Any, Any]:
-    """Import ``path.py[:name]`` and return the runnable and the file's ``INPUT`` default."""
-    from streamtui.runtime.base import Runnable
+def _note(message: str) -> None:
+    typer.secho(message, err=True, dim=True)
 
-    path_text, _, attr = target.partition(":")
+
+# --- loading what to run ---------------------------------------------------------------
+
+
+class Loaded:
+    """What ``run`` needs from a file, whether chain.yaml or Python."""
+
+    def __init__(
+        self,
+        target: Any,
+        input: Any,
+        name: str,
+        path: Path,
+        spec_hash: str | None,
+        modes: list[str] | None,
+        event_filter: dict[str, Any],
+        secrets: frozenset[str],
+    ) -> None:
+        self.target = target
+        self.input = input
+        self.name = name
+        self.path = path
+        self.spec_hash = spec_hash
+        self.modes = modes
+        self.event_filter = event_filter
+        self.secrets = secrets
+
+
+_FILTER_KEYS = (
+    "include_names",
+    "include_types",
+    "include_tags",
+    "exclude_names",
+    "exclude_types",
+    "exclude_tags",
+)
+
+
+def load_file(target: str) -> Loaded:
+    """Load ``chain.yaml`` or ``app.py[:name]``; ``SpecError``/``UsageError`` on mistakes."""
+    from streamtui.spec import load_entrypoint, load_spec
+
+    path_text = target.partition(":")[0] if target.endswith(".py") or ".py:" in target else target
     path = Path(path_text)
-    if not path.is_file():
-        raise UsageError(f"{path_text}: no such file (give a Python file like demos/joke.py)")
-    if path.suffix != ".py":
-        raise UsageError(
-            f"{path_text}: expected a .py file defining a runnable (chain.yaml support is "
-            "not built yet)"
+    if path.suffix in (".yaml", ".yml"):
+        spec = load_spec(path)
+        stream = spec.stream
+        event_filter = {
+            k: getattr(stream, k) for k in _FILTER_KEYS if getattr(stream, k) is not None
+        }
+        return Loaded(
+            spec.target,
+            spec.input,
+            spec.name,
+            spec.path,
+            spec.hash,
+            list(stream.modes) if stream.modes is not None else None,
+            event_filter,
+            spec.secrets,
         )
-    spec = importlib.util.spec_from_file_location(f"_streamtui_target_{path.stem}", path.resolve())
-    if spec is None or spec.loader is None:
-        raise UsageError(f"{path_text}: cannot be imported as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    # Registered like any import, so dataclasses and pickling can find the module.
-    sys.modules[spec.name] = module
-    sys.path.insert(0, str(path.parent.resolve()))
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as e:
-        raise UsageError(f"{path_text}:{e.lineno}: syntax error: {e.msg}") from None
-    except Exception as e:
-        line = _line_in(e, path)
-        where = f"{path_text}:{line}" if line else path_text
-        raise UsageError(f"{where}: loading the file failed: {type(e).__name__}: {e}") from None
-    finally:
-        sys.path.pop(0)
-    names = [attr] if attr else ["chain", "graph", "app"]
-    for name in names:
-        value = getattr(module, name, None)
-        if isinstance(value, Runnable):
-            default = getattr(module, "INPUT", {})
-            return value, dict(default) if isinstance(default, dict) else default
-    wanted = f"'{attr}'" if attr else "'chain', 'graph' or 'app'"
-    raise UsageError(
-        f"{path_text}: no runnable named {wanted} (write {path_text}:NAME to pick another)"
-    )
-
-
-def _line_in(error: BaseException, path: Path) -> int | None:
-    """The line of ``path`` where ``error`` was raised (the innermost such frame)."""
-    target = str(path.resolve())
-    line = None
-    tb = error.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == target:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
+    if path.suffix == ".py":
+        obj, default = load_entrypoint(target)
+        return Loaded(obj, default, path.stem, path, None, None, {}, frozenset())
+    if not path.exists():
+        raise UsageError(f"{path_text}: no such file (give a chain.yaml or a Python file)")
+    raise UsageError(f"{path_text}: expected a .yaml/.yml chain file or a .py file")
 
 
 def parse_inputs(pairs: list[str]) -> dict[str, Any]:
@@ -103,57 +132,250 @@ def parse_inputs(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-async def _stream_run(runnable: Any, value: Any) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    async for event in runnable.astream_events(value, version="v2"):
-        kind = event["event"]
-        counts[kind] = counts.get(kind, 0) + 1
-        if kind == "on_chat_model_stream":
-            text = event["data"]["chunk"].text
-            if text:
-                sys.stdout.write(text)
-                sys.stdout.flush()
-        elif kind == "on_llm_stream":
-            chunk = event["data"]["chunk"]  # text for a root LLM, a GenerationChunk inside
-            sys.stdout.write(chunk if isinstance(chunk, str) else chunk.text)
-            sys.stdout.flush()
-    return counts
+def merge_input(base: Any, pairs: list[str], input_json: str | None, where: str) -> Any:
+    """The file's default input with ``--input-json`` and then ``--input`` applied."""
+    value = dict(base) if isinstance(base, dict) else base
+    if input_json is not None:
+        try:
+            given = json.loads(input_json)
+        except json.JSONDecodeError as e:
+            raise UsageError(
+                f"--input-json is not valid JSON ({e.msg} at column {e.colno})"
+            ) from None
+        value = {**value, **given} if isinstance(value, dict) and isinstance(given, dict) else given
+    overrides = parse_inputs(pairs)
+    if overrides:
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise UsageError(
+                f"{where}: the input is {type(value).__name__}, so --input key=value cannot set "
+                "keys in it; use --input-json to replace it"
+            )
+        value.update(overrides)
+    return value
+
+
+# --- printers --------------------------------------------------------------------------
+
+
+def _printer(fmt: Format, out: TextIO, redactor: Any) -> tuple[Any, Any]:
+    """(handle a batch of parts, finish) for the chosen format."""
+    from streamtui.envelope import encode_line
+    from streamtui.transcript import Transcript
+
+    if fmt is Format.pretty:
+        transcript = Transcript(out)
+        return transcript, transcript.finish
+
+    def jsonl(parts: list[Any]) -> None:
+        out.write("".join(encode_line(p, redactor) + "\n" for p in parts))
+        out.flush()
+
+    return jsonl, out.flush
+
+
+def _choose_format(no_tui: bool, fmt: Format | None) -> Format:
+    if fmt is not None:
+        return fmt
+    # The TUI (a later issue) takes over on a terminal; until then a terminal gets the
+    # readable transcript and anything else (a pipe, a file, CI) the JSONL envelope.
+    if not no_tui and sys.stdout.isatty():
+        return Format.pretty
+    return Format.jsonl
+
+
+# --- commands --------------------------------------------------------------------------
 
 
 @app.command()
 def run(
-    target: Annotated[str, typer.Argument(help="A Python file with a runnable: app.py[:name]")],
+    file: Annotated[str, typer.Argument(help="chain.yaml, or a Python file: app.py[:name]")],
     input: Annotated[
         list[str] | None,
-        typer.Option("--input", "-i", help="Input value as key=value (repeatable)."),
+        typer.Option("--input", "-i", help="Set an input key: key=value (repeatable)."),
     ] = None,
+    input_json: Annotated[
+        str | None,
+        typer.Option(
+            "--input-json", help="The input as JSON (an object merges into the defaults)."
+        ),
+    ] = None,
+    no_tui: Annotated[
+        bool, typer.Option("--no-tui", help="Print parts instead of the UI.")
+    ] = False,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", "-f", help="jsonl (envelopes) or pretty (a transcript)."),
+    ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option("--record", help="Record the run here (default .streamtui/runs/)."),
+    ] = None,
+    no_record: Annotated[bool, typer.Option("--no-record", help="Do not record the run.")] = False,
 ) -> None:
-    """Run a chain and print its tokens as they stream."""
+    """Run a chain or graph and stream it."""
+    from streamtui.envelope import Redactor
+    from streamtui.eventlog import new_run_path
+    from streamtui.session import check_modes, make_header, run_session, target_kind
+    from streamtui.spec import SpecError
+
+    if record is not None and no_record:
+        _fail("--record and --no-record contradict each other; give one")
     try:
-        runnable, value = load_target(target)
-        overrides = parse_inputs(input or [])
-        if overrides:
-            if not isinstance(value, dict):
-                raise UsageError(
-                    f"{target}: INPUT is {type(value).__name__}, so --input key=value cannot "
-                    "set keys in it; make INPUT a dict"
-                )
-            value.update(overrides)
-    except UsageError as e:
+        loaded = load_file(file)
+        value = merge_input(loaded.input, input or [], input_json, file)
+        check_modes(target_kind(loaded.target), loaded.modes)
+    except SpecError as e:
         _fail(str(e))
-    started = time.perf_counter()
+    except (UsageError, ValueError) as e:
+        _fail(str(e))
+    redactor = Redactor(loaded.secrets)
+    log_path = None if no_record else (record or new_run_path(loaded.name))
+    out_format = _choose_format(no_tui, fmt)
+    handle, finish = _printer(out_format, sys.stdout, redactor)
+    header = make_header(
+        name=loaded.name,
+        path=str(loaded.path),
+        spec_hash=loaded.spec_hash,
+        input=value,
+        modes=loaded.modes,
+    )
     try:
-        counts = asyncio.run(_stream_run(runnable, value))
+        outcome = asyncio.run(
+            run_session(
+                loaded.target,
+                value,
+                header=header,
+                record_to=log_path,
+                redactor=redactor,
+                consumers=[("stdout", handle)],
+                modes=loaded.modes,
+                event_filter=loaded.event_filter,
+            )
+        )
+    except OSError as e:
+        _fail(f"cannot record to {log_path}: {e.strerror or e} (give --record PATH or --no-record)")
     except KeyboardInterrupt:
-        typer.echo("\nstreamtui: interrupted", err=True)
-        raise typer.Exit(130) from None
-    except Exception as e:
-        typer.echo("", err=True)
-        _fail(f"the run failed: {type(e).__name__}: {e}")
-    elapsed = time.perf_counter() - started
-    total = sum(counts.values())
-    typer.echo("")
-    typer.secho(f"-- {total} events in {elapsed:.2f}s", err=True, dim=True)
+        finish()
+        kept = f"; the log is kept: {log_path}" if log_path else ""
+        _fail(f"interrupted{kept}", EXIT_INTERRUPTED)
+    finish()
+    for name, problem in outcome.consumer_failures:
+        if not isinstance(problem, BrokenPipeError):
+            _note(f"streamtui: the {name} stopped: {type(problem).__name__}: {problem}")
+    where = f" · recorded {log_path}" if log_path else ""
+    tally = outcome.tally
+    summary = f"{tally.parts} parts, {tally.tokens} tokens in {outcome.duration:.2f}s"
+    _note(f"-- {outcome.status}: {summary}{where}")
+    if outcome.error is not None:
+        error = outcome.error
+        _fail(f"the run failed: {type(error).__name__}: {redactor.text(str(error))}", EXIT_FAILED)
+
+
+@app.command()
+def replay(
+    log: Annotated[str, typer.Argument(help="A recorded run (.jsonl or .jsonl.gz), or 'last'.")],
+    no_tui: Annotated[
+        bool, typer.Option("--no-tui", help="Print parts instead of the UI.")
+    ] = False,
+    speed: Annotated[
+        str, typer.Option("--speed", help="Playback speed: a factor like 2 or 0.5, or 'max'.")
+    ] = "1",
+    fmt: Annotated[Format | None, typer.Option("--format", "-f", help="jsonl or pretty.")] = None,
+) -> None:
+    """Print a recorded run again, paced as it was recorded."""
+    from streamtui.eventlog import EventLog, EventLogError, resolve_log
+    from streamtui.eventlog import replay as paced
+
+    factor = _parse_speed(speed)
+    try:
+        event_log = EventLog.open(resolve_log(log))
+        parts = event_log.parts
+    except EventLogError as e:
+        _fail(str(e))
+    for problem in event_log.problems():
+        _note(f"streamtui: {problem}")
+    handle, finish = _printer(_choose_format(no_tui, fmt), sys.stdout, None)
+    try:
+        for part in paced(parts, factor):
+            handle([part])
+    except KeyboardInterrupt:
+        finish()
+        _fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        return
+    finish()
+    _note(f"-- replayed {len(parts)} parts of {event_log.path} ({event_log.status})")
+
+
+def _parse_speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    try:
+        factor = float(text)
+    except ValueError:
+        factor = 0.0
+    if not factor > 0:
+        _fail(f"--speed {text!r}: give a positive factor like 2 or 0.5, or 'max'")
+    return factor
+
+
+@app.command()
+def validate(
+    file: Annotated[str, typer.Argument(help="chain.yaml or app.py[:name] to check.")],
+) -> None:
+    """Check a file without running it."""
+    from streamtui.session import check_modes, target_kind
+    from streamtui.spec import SpecError
+
+    try:
+        loaded = load_file(file)
+        kind = target_kind(loaded.target)
+        check_modes(kind, loaded.modes)
+    except SpecError as e:
+        _fail(str(e))
+    except (UsageError, ValueError) as e:
+        _fail(str(e))
+    typer.echo(f"{file}: ok ({kind} '{loaded.name}')")
+
+
+@app.command("runs")
+def list_recorded_runs() -> None:
+    """List recorded runs under .streamtui/runs (the newest last: `replay last`)."""
+    from streamtui.eventlog import list_runs, runs_dir
+
+    found = list_runs()
+    if not found:
+        typer.echo(f"no recorded runs under {runs_dir()}")
+        return
+    rows = [("NAME", "STARTED", "DURATION", "STATUS", "PARTS", "TOKENS", "LOG")]
+    for r in found:
+        duration = f"{r.duration:.2f}s" if isinstance(r.duration, (int, float)) else "?"
+        tokens = str(r.tokens) if r.tokens is not None else "?"
+        rows.append(
+            (
+                r.name,
+                r.started[:19].replace("T", " "),
+                duration,
+                r.status,
+                str(r.parts),
+                tokens,
+                str(r.path),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+    typer.echo(f"(newest: {found[-1].path} — `streamtui replay last`)")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of chain.yaml (for editor completion)."""
+    from streamtui.spec import spec_json_schema
+
+    typer.echo(json.dumps(spec_json_schema(), indent=2))
 
 
 @app.command()
