@@ -21,6 +21,7 @@ __all__ = ["Document", "Loc", "parse_yaml"]
 Loc = tuple[Any, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
 
 _HINTS = {
     "that cannot start any token": " (YAML indents with spaces, not tabs)",
@@ -151,6 +152,12 @@ class _Builder:
         if isinstance(node, ScalarNode):
             return self.scalar(node)
         stack = (*stack, id(node))
+        if node.tag not in _PLAIN_TAGS:
+            raise self._error(
+                node,
+                f"unsupported tag {node.tag.replace('tag:yaml.org,2002:', '!!')} (only plain "
+                "YAML is allowed: no !!python tags)",
+            )
         if isinstance(node, SequenceNode):
             return [self.build(item, (*loc, i), stack) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
