@@ -57,11 +57,12 @@ def load_entrypoint(target: str, base_dir: str | Path | None = None) -> tuple[An
         if attr and not path.exists() and "/" not in path_text and "\\" not in path_text:
             return _from_import_path(target, base)
         raise SpecError(
-            f"{path}: expected a Python file defining a runnable, like app.py:chain "
-            "(or package.module:name)"
+            "expected a Python file defining a runnable, like app.py:chain "
+            "(or package.module:name)",
+            path=path,
         )
     if not path.is_file():
-        raise SpecError(f"{path}: no such file (give a Python file like demos/joke.py)")
+        raise SpecError("no such file (give a Python file like demos/joke.py)", path=path)
     module = _exec_file(path)
     return _pick(module, attr, str(path), path)
 
@@ -81,7 +82,7 @@ def _exec_file(path: Path) -> ModuleType:
     name = f"_streamtui_target_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path.resolve())
     if spec is None or spec.loader is None:
-        raise SpecError(f"{path}: cannot be imported as a Python module")
+        raise SpecError("cannot be imported as a Python module", path=path)
     module = importlib.util.module_from_spec(spec)
     # Registered like any import, so dataclasses and pickling can find the module.
     sys.modules[name] = module
@@ -130,16 +131,16 @@ def _pick(module: ModuleType, attr: str, shown: str, path: Path) -> tuple[Any, A
             hint = did_you_mean(attr, public_names(module))
             if not hint and runnables:
                 hint = f" (runnables in the file: {quote_list(runnables, 'and')})"
-            raise SpecError(f"{shown}: no attribute '{attr}'{hint}")
-        raise SpecError(f"{shown}: '{attr}' {_not_runnable(getattr(module, attr))}")
+            raise SpecError(f"no attribute '{attr}'{hint}", path=path)
+        raise SpecError(f"'{attr}' {_not_runnable(getattr(module, attr))}", path=path)
     present = [n for n in DEFAULT_NAMES if n in vars(module)]
     if present:
         name = present[0]
-        raise SpecError(f"{shown}: '{name}' {_not_runnable(getattr(module, name))}")
+        raise SpecError(f"'{name}' {_not_runnable(getattr(module, name))}", path=path)
     found = f"; runnables in the file: {quote_list(runnables, 'and')}" if runnables else ""
     raise SpecError(
-        f"{shown}: no runnable named 'chain', 'graph' or 'app' (write {shown}:NAME to pick "
-        f"another{found})"
+        f"no runnable named 'chain', 'graph' or 'app' (write {shown}:NAME to pick another{found})",
+        path=path,
     )
 
 

@@ -29,7 +29,7 @@ def check_literal_keys(doc: Document) -> None:
             for key, item in value.items():
                 if key == "api_key" and isinstance(item, str) and not _WHOLE_REF.fullmatch(item):
                     provider = value.get("provider")
-                    var = _KEY_VARS.get(provider, "OPENAI_API_KEY")
+                    var = _KEY_VARS.get(str(provider), "OPENAI_API_KEY")
                     raise doc.error(
                         (*loc, key),
                         f"api_key is written literally; write api_key: ${{env:{var}}} and set "

@@ -34,6 +34,13 @@ _FILTERS = (
     "exclude_tags",
 )
 _GRAPH_KEYS = ("state", "nodes", "edges")
+_FORM_VALUES = {
+    "entrypoint": "a runnable to load, like app.py:chain",
+    "steps": "a list of steps ('- prompt: ...' lines)",
+    "state": "the state's keys (key: type lines)",
+    "nodes": "the graph's nodes (name: {call: ...} lines)",
+    "edges": "the graph's edges ('- [START, first_node]' lines)",
+}
 
 
 @dataclass(frozen=True)
@@ -122,11 +129,11 @@ def _read(file: Path) -> bytes:
     try:
         return file.read_bytes()
     except FileNotFoundError:
-        raise SpecError(f"{file}: no such file") from None
+        raise SpecError("no such file", path=file) from None
     except IsADirectoryError:
-        raise SpecError(f"{file}: is a directory; give a chain.yaml file") from None
+        raise SpecError("is a directory; give a chain.yaml file", path=file) from None
     except OSError as e:
-        raise SpecError(f"{file}: cannot read it: {e.strerror}") from None
+        raise SpecError(f"cannot read it: {e.strerror}", path=file) from None
 
 
 def _decode(raw: bytes, file: Path) -> str:
@@ -165,6 +172,9 @@ def _check_top_level(doc: Document) -> None:
         if key not in allowed:
             hint = did_you_mean(key, allowed) or f" (allowed: {quote_list(allowed)})"
             raise doc.error((key,), f"unknown top-level key '{key}'{hint}", at_key=True)
+    for key, what in _FORM_VALUES.items():
+        if key in value and value[key] is None:
+            raise doc.error((key,), f"'{key}:' is empty: give it {what}", at_key=True)
     forms = []
     for key in value:
         form = "graph" if key in _GRAPH_KEYS else key if key in ("entrypoint", "steps") else None
@@ -195,7 +205,8 @@ def _build(spec: SpecFile, builder: Builder, name: str) -> tuple[str, Any, Any]:
         except SpecError as e:
             if e.line is not None:
                 raise  # a mistake inside the Python file: point there
-            raise doc.error(("entrypoint",), e.message) from None
+            message = f"{e.path}: {e.message}" if e.path is not None else e.message
+            raise doc.error(("entrypoint",), message) from None
         if spec.input is None:
             return "entrypoint", target, module_input
         if isinstance(spec.input, dict) and isinstance(module_input, dict):

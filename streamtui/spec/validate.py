@@ -86,6 +86,9 @@ class _Where:
         self.known = True  # False past an unknown key
         tp: Any = SpecFile
         for elem in loc:
+            if elem == "[key]":  # the key itself is wrong (a number where text is due)
+                self.at_key = True
+                break
             tp, tagged = _unwrap(tp)
             if tagged:
                 member = _member(tp, elem)
@@ -104,9 +107,6 @@ class _Where:
                 self.known = info is not None
                 continue
             origin, args = typing.get_origin(tp), typing.get_args(tp)
-            if elem == "[key]":
-                self.at_key = True
-                break
             self.data.append(elem)
             if origin is list and args:
                 tp = args[0]
@@ -186,6 +186,10 @@ def _explain(doc: Document, error: Any) -> SpecError:
     kind, value = error["type"], error.get("input")
     loc = tuple(where.data)
     what = where.what()
+    if where.at_key:
+        return doc.error(
+            loc, f"the key {describe(value)} must be text: quote it, '{value}'", at_key=True
+        )
     if kind == "extra_forbidden":
         siblings = _value_at(doc.value, loc[:-1])
         return doc.error(loc, _unknown_key(where, str(where.field), siblings), at_key=True)
@@ -208,6 +212,9 @@ def _explain(doc: Document, error: Any) -> SpecError:
         )
     if kind in ("too_short", "too_long") and typing.get_origin(where.target) is tuple:
         return doc.error(loc, f"an edge [from, to] names exactly two nodes, got {len(value)}")
+    if kind == "too_short" and isinstance(value, list):
+        least = error.get("ctx", {}).get("min_length", 1)
+        return doc.error(loc, f"{what} is empty: it needs at least {least} entry")
     if kind == "edge_shape":
         return doc.error(loc, f"{error['msg']}; got {describe(value)}")
     message = str(error["msg"])

@@ -184,7 +184,8 @@ def test_entrypoint_mistakes(tmp_path, body, target, words):
     write(tmp_path, body)
     (tmp_path / "app.txt").write_text("x")
     error = error_of(target, base_dir=tmp_path)
-    assert words in error.message
+    assert words in str(error)
+    assert error.path is not None and error.path.parent == tmp_path
 
 
 def test_a_missing_file_in_a_spec_points_at_the_entrypoint_line(tmp_path):

@@ -238,7 +238,7 @@ def test_a_lambda_that_is_already_a_runnable_is_used_as_is(load, helper_module):
         ("steps:\n  - model: {error: boom}\n", "set error_on_chunk"),
         ("steps:\n  - model: {provider: openai, responses: [hi]}\n", "only applies to provider"),
         ("steps:\n  - retriever: {documents: []}\n", "at least one document"),
-        ("steps: []\n", "at least 1 item"),
+        ("steps: []\n", "steps is empty"),
     ],
 )
 def test_step_mistakes(load, body, words):
