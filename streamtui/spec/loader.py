@@ -244,7 +244,7 @@ def _stream_options(stream: StreamSpec | None, kind: str, doc: Document) -> Stre
                     ("stream", "modes", i),
                     f"stream mode '{mode}' is for graphs; a steps: chain streams events only",
                 )
+    filters = {key: getattr(stream, key) for key in _FILTERS}
     return StreamOptions(
-        modes=modes,
-        **{k: list(v) if v is not None else None for k in _FILTERS for v in [getattr(stream, k)]},
+        modes=modes, **{key: None if v is None else list(v) for key, v in filters.items()}
     )
