@@ -168,3 +168,21 @@ def test_a_model_with_only_a_sync_stream_works_on_the_async_path():
     assert chunks == ["one", "two", ""]  # the closing marker is added by the base
     assert events.count("on_chat_model_stream") == 3
     assert Echo().invoke("a b").content == "ab"
+
+
+def test_latencies_set_after_construction_are_the_ones_played(monkeypatch):
+    from streamtui.models import scripted
+
+    slept: list[float] = []
+    monkeypatch.setattr(scripted.time, "sleep", slept.append)
+    chat = ScriptedChatModel(["a b c"], first_chunk_latency=5.0, chunk_latency=1.0)
+    chat.first_chunk_latency = 0.25
+    chat.chunk_latency = 0.0
+    assert "".join(c.content for c in chat.stream("hi")) == "a b c"
+    assert slept == [0.25]
+    llm = ScriptedLLM(["x y"], chunk_latency=3.0)
+    llm.chunk_latency = 0.5
+    assert "".join(llm.stream("hi")) == "x y"
+    assert slept[0] == 0.25 and slept[1:] and set(slept[1:]) == {0.5}
+    with pytest.raises(ValueError, match="chunk_latency must be zero or more"):
+        chat.chunk_latency = -1

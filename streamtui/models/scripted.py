@@ -164,7 +164,36 @@ def _usage(messages_text: str, output_chunks: int) -> dict[str, Any]:
     }
 
 
-class ScriptedChatModel(BaseChatModel):
+class _Latencies:
+    """``model.chunk_latency = 0`` after construction changes the script, as it reads
+    (tests and demos speed models up this way)."""
+
+    _script: _Script
+
+    @property
+    def first_chunk_latency(self) -> float:
+        return self._script.first_chunk_latency
+
+    @first_chunk_latency.setter
+    def first_chunk_latency(self, seconds: float) -> None:
+        self._script.first_chunk_latency = _seconds(seconds, "first_chunk_latency")
+
+    @property
+    def chunk_latency(self) -> float:
+        return self._script.chunk_latency
+
+    @chunk_latency.setter
+    def chunk_latency(self, seconds: float) -> None:
+        self._script.chunk_latency = _seconds(seconds, "chunk_latency")
+
+
+def _seconds(value: float, name: str) -> float:
+    if value < 0:
+        raise ValueError(f"{name} must be zero or more seconds, got {value!r}")
+    return value
+
+
+class ScriptedChatModel(_Latencies, BaseChatModel):
     """A chat model that replies from a script.
 
     ``responses``: each a string (chunked by ``chunking``), a list of strings (exactly
@@ -243,7 +272,7 @@ class ScriptedChatModel(BaseChatModel):
         return f"ScriptedChatModel(responses={self._script.responses!r})"
 
 
-class ScriptedLLM(BaseLLM):
+class ScriptedLLM(_Latencies, BaseLLM):
     """A text-completion model that replies from a script (same arguments as the chat one)."""
 
     def __init__(
