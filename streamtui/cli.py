@@ -17,9 +17,12 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
+
+if TYPE_CHECKING:
+    from streamtui.spec import LoadedSpec
 
 app = typer.Typer(
     name="streamtui",
@@ -54,68 +57,16 @@ def _note(message: str) -> None:
 # --- loading what to run ---------------------------------------------------------------
 
 
-class Loaded:
-    """What ``run`` needs from a file, whether chain.yaml or Python."""
-
-    def __init__(
-        self,
-        target: Any,
-        input: Any,
-        name: str,
-        path: Path,
-        spec_hash: str | None,
-        modes: list[str] | None,
-        event_filter: dict[str, Any],
-        secrets: frozenset[str],
-    ) -> None:
-        self.target = target
-        self.input = input
-        self.name = name
-        self.path = path
-        self.spec_hash = spec_hash
-        self.modes = modes
-        self.event_filter = event_filter
-        self.secrets = secrets
-
-
-_FILTER_KEYS = (
-    "include_names",
-    "include_types",
-    "include_tags",
-    "exclude_names",
-    "exclude_types",
-    "exclude_tags",
-)
-
-
-def load_file(target: str) -> Loaded:
+def load_file(target: str) -> LoadedSpec:
     """Load ``chain.yaml`` or ``app.py[:name]``; ``SpecError``/``UsageError`` on mistakes."""
-    from streamtui.spec import load_entrypoint, load_spec
+    from streamtui.spec import load_spec
 
-    path_text = target.partition(":")[0] if target.endswith(".py") or ".py:" in target else target
-    path = Path(path_text)
-    if path.suffix in (".yaml", ".yml"):
-        spec = load_spec(path)
-        stream = spec.stream
-        event_filter = {
-            k: getattr(stream, k) for k in _FILTER_KEYS if getattr(stream, k) is not None
-        }
-        return Loaded(
-            spec.target,
-            spec.input,
-            spec.name,
-            spec.path,
-            spec.hash,
-            list(stream.modes) if stream.modes is not None else None,
-            event_filter,
-            spec.secrets,
-        )
-    if path.suffix == ".py":
-        obj, default = load_entrypoint(target)
-        return Loaded(obj, default, path.stem, path, None, None, {}, frozenset())
-    if not path.exists():
-        raise UsageError(f"{path_text}: no such file (give a chain.yaml or a Python file)")
-    raise UsageError(f"{path_text}: expected a .yaml/.yml chain file or a .py file")
+    path = Path(target.partition(":")[0] if ".py:" in target else target)
+    if path.suffix not in (".yaml", ".yml", ".py"):
+        if not path.exists():
+            raise UsageError(f"{path}: no such file (give a chain.yaml or a Python file)")
+        raise UsageError(f"{path}: expected a .yaml/.yml chain file or a .py file")
+    return load_spec(target)
 
 
 def parse_inputs(pairs: list[str]) -> dict[str, Any]:
@@ -225,7 +176,8 @@ def run(
     try:
         loaded = load_file(file)
         value = merge_input(loaded.input, input or [], input_json, file)
-        check_modes(target_kind(loaded.target), loaded.modes)
+        modes = loaded.stream.modes
+        check_modes(target_kind(loaded.target), modes)
     except SpecError as e:
         _fail(str(e))
     except (UsageError, ValueError) as e:
@@ -237,9 +189,9 @@ def run(
     header = make_header(
         name=loaded.name,
         path=str(loaded.path),
-        spec_hash=loaded.spec_hash,
+        spec_hash=loaded.hash,
         input=value,
-        modes=loaded.modes,
+        modes=modes,
     )
     try:
         outcome = asyncio.run(
@@ -250,8 +202,8 @@ def run(
                 record_to=log_path,
                 redactor=redactor,
                 consumers=[("stdout", handle)],
-                modes=loaded.modes,
-                event_filter=loaded.event_filter,
+                modes=modes,
+                event_filter=loaded.stream.event_filters(),
             )
         )
     except OSError as e:
@@ -332,7 +284,7 @@ def validate(
     try:
         loaded = load_file(file)
         kind = target_kind(loaded.target)
-        check_modes(kind, loaded.modes)
+        check_modes(kind, loaded.stream.modes)
     except SpecError as e:
         _fail(str(e))
     except (UsageError, ValueError) as e:

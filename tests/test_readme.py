@@ -37,3 +37,41 @@ def test_readme_example_runs_as_shown(code: str):
         assert out.getvalue().splitlines() == shown
     else:
         assert out.getvalue()  # every example prints something
+
+
+YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+COMMANDS = [
+    line.split("  #")[0].strip()
+    for block in re.findall(r"```bash\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    for line in block.splitlines()
+    if line.startswith("streamtui ")
+]
+
+
+def test_readme_complete_chain_yaml_examples_load_and_run(tmp_path):
+    from streamtui.spec import load_spec
+
+    complete = [b for b in YAML_BLOCKS if b.startswith("name:")]
+    assert complete
+    for i, block in enumerate(complete):
+        path = tmp_path / f"readme{i}.yaml"
+        path.write_text(block)
+        spec = load_spec(path)
+        assert spec.target.invoke(spec.input)
+
+
+def test_readme_commands_work_as_shown(tmp_path, monkeypatch):
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from streamtui.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demos").symlink_to(README.parent / "demos")
+    assert len(COMMANDS) >= 8
+    runner = CliRunner()
+    for command in COMMANDS:
+        args = shlex.split(command.split(" > ")[0])[1:]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (command, result.output)
