@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -45,13 +47,40 @@ class UsageError(Exception):
     """A mistake in how the command was called or in the file it names (exit code 2)."""
 
 
+def _stderr_color() -> bool:
+    from streamtui.transcript import use_color
+
+    return use_color(sys.stderr)
+
+
 def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    typer.secho(f"streamtui: {message}", err=True, fg=typer.colors.RED)
+    typer.secho(f"streamtui: {message}", err=True, fg=typer.colors.RED, color=_stderr_color())
     raise typer.Exit(code)
 
 
 def _note(message: str) -> None:
-    typer.secho(message, err=True, dim=True)
+    typer.secho(message, err=True, dim=True, color=_stderr_color())
+
+
+def _spec_error(error: Exception, file: str) -> NoReturn:
+    """Report a bad file without showing the values its ``${env:...}`` references hold
+    (the loader stopped before it could list them as secrets)."""
+    from streamtui.envelope import Redactor
+
+    names: set[str] = set()
+    try:
+        text = Path(file.partition(":")[0] if ".py:" in file else file).read_text("utf-8")
+        names = set(re.findall(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", text))
+    except (OSError, UnicodeDecodeError):
+        pass
+    values = [os.environ[n] for n in names if os.environ.get(n)]
+    _fail(Redactor(values).text(str(error)))
+
+
+def _quiet_stdout() -> None:
+    """The reader of stdout has gone (``| head``): send what is left nowhere, quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 # --- loading what to run ---------------------------------------------------------------
@@ -115,8 +144,13 @@ def _printer(fmt: Format, out: TextIO, redactor: Any) -> tuple[Any, Any]:
     from streamtui.envelope import encode_line
     from streamtui.transcript import Transcript
 
+    reconfigure = getattr(out, "reconfigure", None)
+    if reconfigure is not None:
+        # A lone surrogate (an undecodable file name) prints as its escape, not a crash.
+        reconfigure(errors="backslashreplace")
+
     if fmt is Format.pretty:
-        transcript = Transcript(out)
+        transcript = Transcript(out, redact=redactor.text if redactor is not None else None)
         return transcript, transcript.finish
 
     def jsonl(parts: list[Any]) -> None:
@@ -124,6 +158,13 @@ def _printer(fmt: Format, out: TextIO, redactor: Any) -> tuple[Any, Any]:
         out.flush()
 
     return jsonl, out.flush
+
+
+def _finish(finish: Any) -> None:
+    try:
+        finish()
+    except BrokenPipeError:
+        _quiet_stdout()
 
 
 def _choose_format(no_tui: bool, fmt: Format | None) -> Format:
@@ -179,7 +220,7 @@ def run(
         modes = loaded.stream.modes
         check_modes(target_kind(loaded.target), modes)
     except SpecError as e:
-        _fail(str(e))
+        _spec_error(e, file)
     except (UsageError, ValueError) as e:
         _fail(str(e))
     redactor = Redactor(loaded.secrets)
@@ -209,12 +250,15 @@ def run(
     except OSError as e:
         _fail(f"cannot record to {log_path}: {e.strerror or e} (give --record PATH or --no-record)")
     except KeyboardInterrupt:
-        finish()
+        _finish(finish)
         kept = f"; the log is kept: {log_path}" if log_path else ""
         _fail(f"interrupted{kept}", EXIT_INTERRUPTED)
-    finish()
+    _finish(finish)
+    recording_failed = None
     for name, problem in outcome.consumer_failures:
-        if not isinstance(problem, BrokenPipeError):
+        if name == "recorder":
+            recording_failed = problem
+        elif not isinstance(problem, BrokenPipeError):
             _note(f"streamtui: the {name} stopped: {type(problem).__name__}: {problem}")
     where = f" · recorded {log_path}" if log_path else ""
     tally = outcome.tally
@@ -223,6 +267,9 @@ def run(
     if outcome.error is not None:
         error = outcome.error
         _fail(f"the run failed: {type(error).__name__}: {redactor.text(str(error))}", EXIT_FAILED)
+    if recording_failed is not None:
+        problem = f"{type(recording_failed).__name__}: {recording_failed}"
+        _fail(f"recording stopped ({problem}); {log_path} is incomplete", EXIT_FAILED)
 
 
 @app.command()
@@ -253,11 +300,12 @@ def replay(
         for part in paced(parts, factor):
             handle([part])
     except KeyboardInterrupt:
-        finish()
+        _finish(finish)
         _fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
+        _quiet_stdout()
         return
-    finish()
+    _finish(finish)
     _note(f"-- replayed {len(parts)} parts of {event_log.path} ({event_log.status})")
 
 
@@ -286,7 +334,7 @@ def validate(
         kind = target_kind(loaded.target)
         check_modes(kind, loaded.stream.modes)
     except SpecError as e:
-        _fail(str(e))
+        _spec_error(e, file)
     except (UsageError, ValueError) as e:
         _fail(str(e))
     typer.echo(f"{file}: ok ({kind} '{loaded.name}')")

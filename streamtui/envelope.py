@@ -18,7 +18,15 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["Part", "Redactor", "decode_data", "encode_line", "error_info", "parse_line"]
+__all__ = [
+    "Part",
+    "Redactor",
+    "decode_data",
+    "encode_line",
+    "error_info",
+    "line_bytes",
+    "parse_line",
+]
 
 
 class Part:
@@ -223,16 +231,38 @@ def encode_line(part: Part, redactor: Redactor | None = None) -> str:
     head = f'{{"seq":{part.seq},"ts":{round(part.ts, 6)!r}{where}'
     try:
         body = _encode(part.data)
-    except (TypeError, ValueError):
-        # Non-string keys (tuples, objects) or a reference cycle: keep what can be kept.
+    except Exception:
+        # Non-string keys, a reference cycle, an object whose own dump raises: keep what
+        # can be kept. A part is never lost to its contents.
         try:
-            body = _encode(_string_keys(part.data))
-        except (TypeError, ValueError, RecursionError) as e:
+            body = _safe_encode(_string_keys(part.data))
+        except Exception as e:
             body = _encode(
                 {"_type": "object", "class": "unencodable", "repr": f"{type(e).__name__}: {e}"}
             )
     line = head + body + "}"
     return line if redactor is None else redactor(line)
+
+
+def _safe_default(obj: Any) -> Any:
+    try:
+        return _encode_default(obj)
+    except Exception as e:
+        return {"_type": "object", "class": type(obj).__qualname__, "repr": f"<{type(e).__name__}>"}
+
+
+_safe_encode = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=_safe_default
+).encode
+
+
+def line_bytes(line: str) -> bytes:
+    """UTF-8 for a line. A lone surrogate (an undecodable file name, say) can only be
+    inside a JSON string, where ``\\udcxx`` is the valid escape that reads back as it."""
+    try:
+        return line.encode("utf-8")
+    except UnicodeEncodeError:
+        return line.encode("utf-8", "backslashreplace")
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -333,11 +363,19 @@ def parse_line(line: str | bytes) -> Part:
     if isinstance(line, bytes):
         line = line.decode("utf-8")
     obj = _decoder.decode(line)
-    if not isinstance(obj, dict) or "seq" not in obj or "mode" not in obj:
+    if not isinstance(obj, dict):
         raise ValueError("not a part: expected an object with seq, ts, mode, ns and data")
-    return Part(
-        obj["seq"], obj.get("ts", 0.0), obj["mode"], tuple(obj.get("ns") or ()), obj.get("data")
-    )
+    seq, ts, mode, ns = obj.get("seq"), obj.get("ts", 0.0), obj.get("mode"), obj.get("ns") or []
+    if (
+        type(seq) is not int
+        or not isinstance(ts, (int, float))
+        or isinstance(ts, bool)
+        or not isinstance(mode, str)
+        or not isinstance(ns, list)
+        or not all(isinstance(n, str) for n in ns)
+    ):
+        raise ValueError("not a part: seq must be an integer, ts a number, mode text, ns a list")
+    return Part(seq, float(ts), mode, tuple(ns), obj.get("data"))
 
 
 # --- secrets ---------------------------------------------------------------------------
@@ -347,6 +385,7 @@ _SECRET_KEYS = re.compile(
     r'token)"(\s*:\s*)"(?:[^"\\]|\\.)*"',
     re.IGNORECASE,
 )
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 # Anything that looks like a provider key even where no key name says so.
 _KEY_SHAPES = re.compile(r"\b(?:sk-ant-[A-Za-z0-9_-]{8,}|sk-[A-Za-z0-9_-]{16,})")
@@ -367,8 +406,11 @@ class Redactor:
         self._find = re.compile("|".join(re.escape(e) for _, e in self._secrets)) if kept else None
 
     def __call__(self, line: str) -> str:
-        if self._find is not None:
-            line = self._find.sub("***", line)
+        find = self._find
+        if find is not None and find.search(line) is not None:
+            # Only inside strings: a secret that reads "1024" or "null" must not break
+            # the numbers and keywords of the JSON around it.
+            line = _JSON_STRING.sub(lambda m: find.sub("***", m.group(0)), line)
         if not _may_hold_secret(line):
             return line
         line = _SECRET_KEYS.sub(_mask_value, line)

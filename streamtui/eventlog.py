@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from streamtui.bus import Subscription
-from streamtui.envelope import Part, Redactor, encode_line, parse_line
+from streamtui.envelope import Part, Redactor, encode_line, line_bytes, parse_line
 
 __all__ = [
     "FORMAT_VERSION",
@@ -80,7 +80,7 @@ class EventLogWriter:
         )
 
     def _write_lines(self, lines: list[str]) -> None:
-        self._out.write(("\n".join(lines) + "\n").encode("utf-8"))
+        self._out.write(line_bytes("\n".join(lines) + "\n"))
         if self._gzip is not None:
             self._gzip.flush(zlib.Z_SYNC_FLUSH)
         self._raw.flush()
@@ -227,9 +227,13 @@ class EventLog:
         body = lines[1:]
         if body and body[-1].startswith(b'{"type":"footer"'):
             try:
-                footer = json.loads(body.pop())
+                footer = json.loads(body[-1])
             except ValueError:
-                pass
+                footer = None
+            if isinstance(footer, dict):
+                body.pop()
+            else:
+                footer = None
         return cls(path, header, footer, body, truncated)
 
     @property
@@ -410,20 +414,24 @@ def _summary(path: Path) -> RunSummary | None:
     except EventLogError:
         return None
     header, footer = log.header, log.footer or {}
+    spec = header.get("spec") if isinstance(header.get("spec"), dict) else {}
+    counts = footer.get("counts") if isinstance(footer.get("counts"), dict) else {}
     duration = footer.get("duration")
+    if not isinstance(duration, (int, float)) or isinstance(duration, bool):
+        duration = None
     if duration is None and log.lines:
         try:
             duration = parse_line(log.lines[-1]).ts
-        except (ValueError, UnicodeDecodeError):
+        except ValueError:  # UnicodeDecodeError is one
             duration = None
     return RunSummary(
         path=path,
-        name=str(header.get("spec", {}).get("name", "?")),
+        name=str(spec.get("name", "?")),
         started=str(header.get("started_at", "")),
         duration=duration,
         status=log.status,
-        parts=int(footer.get("counts", {}).get("parts", len(log.lines))),
-        tokens=footer.get("counts", {}).get("tokens"),
+        parts=counts["parts"] if isinstance(counts.get("parts"), int) else len(log.lines),
+        tokens=counts["tokens"] if isinstance(counts.get("tokens"), int) else None,
     )
 
 

@@ -11,8 +11,11 @@ ends, fails, or is cancelled (Ctrl-C). No Textual here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -181,7 +184,10 @@ async def _stream_native(
         stream = target.astream(input, config)
         try:
             async for _ in stream:
-                pass
+                # Models pace themselves per token; a chain without one (a generator, a
+                # lambda over a long input) waits here for a full recorder instead.
+                if bus.congested():
+                    await bus.pace()
         finally:
             await stream.aclose()
         return
@@ -287,6 +293,27 @@ class RunOutcome:
     consumer_failures: list[tuple[str, BaseException]] = field(default_factory=list)
 
 
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C while the log is finished (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    except ValueError:  # not allowed here (an embedded interpreter)
+        yield
+        return
+    try:
+        yield
+    finally:
+        if previous is not None:  # None: the old handler was not set from Python
+            signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def make_header(
     *, name: str, path: str | None, spec_hash: str | None, input: Any, modes: Sequence[str] | None
 ) -> dict[str, Any]:
@@ -329,38 +356,41 @@ async def run_session(
             writer.write(parts)
         tally.add(parts)
 
-    pumps = [PartPump(bus.subscribe("lossless"), record, "recorder").start()]
-    pumps += [
-        PartPump(bus.subscribe("lossless"), handle, name).start() for name, handle in consumers
-    ]
+    recorder = PartPump(bus.subscribe("lossless"), record, "recorder").start()
+    others = [PartPump(bus.subscribe("lossless"), fn, name).start() for name, fn in consumers]
     started = time.perf_counter()
     status, error = "done", None
     try:
         await stream_to_bus(target, input, bus, modes=modes, event_filter=event_filter)
-    except asyncio.CancelledError:
+    except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"
         raise
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    except Exception as e:
+    except BaseException as e:  # SystemExit from user code too: the run did not finish
         status, error = "error", e
     finally:
         duration = time.perf_counter() - started
         bus.close()
-        for pump in pumps:
-            pump.join()
-        if writer is not None:
-            writer.close(
-                {
+        # The footer first, and out of a second Ctrl-C's reach: a stalled terminal
+        # (``| less``) must not keep the log from being finished.
+        with _sigint_deferred():
+            recorder.join()
+            if writer is not None:
+                footer = {
                     "status": status,
                     "error": error_info(error) if error is not None else None,
                     "ended_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                     "duration": round(duration, 6),
                     "counts": tally.as_footer(),
                 }
-            )
-    failures = [(name, p.failure) for (name, _), p in zip(consumers, pumps[1:]) if p.failure]
-    if pumps[0].failure is not None:
-        failures.insert(0, ("recorder", pumps[0].failure))
+                if recorder.failure is not None:
+                    footer["recorder_error"] = error_info(recorder.failure)
+                try:
+                    writer.close(footer)
+                except OSError as e:
+                    recorder.failure = recorder.failure or e
+        for pump in others:
+            pump.join()
+    failures = [(name, p.failure) for (name, _), p in zip(consumers, others) if p.failure]
+    if recorder.failure is not None:
+        failures.insert(0, ("recorder", recorder.failure))
     return RunOutcome(status, error, duration, tally, record_to, failures)

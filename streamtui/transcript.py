@@ -41,9 +41,9 @@ def use_color(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
-def printable(text: str) -> str:
+def printable(text: Any) -> str:
     """Text with control characters (ESC, BEL, ...) removed; newlines and tabs kept."""
-    return _CONTROL.sub("", text)
+    return _CONTROL.sub("", text if isinstance(text, str) else str(text))
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -68,9 +68,12 @@ def _plain(obj: Any) -> Any:
 class Transcript:
     """Writes parts as a human-readable transcript; call it with each batch of parts."""
 
-    def __init__(self, out: TextIO, color: bool | None = None) -> None:
+    def __init__(
+        self, out: TextIO, color: bool | None = None, redact: Callable[[str], str] | None = None
+    ) -> None:
         self.out = out
         self.color = use_color(out) if color is None else color
+        self.redact = redact
         self._speaking: str | None = None  # run id whose tokens were written last
         self._at_line_start = True
         self._names: dict[str, str] = {}
@@ -93,7 +96,8 @@ class Transcript:
             if text:
                 pieces.append(text)
         if pieces:
-            self.out.write("".join(pieces))
+            text = "".join(pieces)
+            self.out.write(self.redact(text) if self.redact is not None else text)
             self.out.flush()
 
     def finish(self) -> None:
@@ -106,10 +110,18 @@ class Transcript:
     def _format(self, part: Part) -> str:
         data = part.data
         if part.mode == "events" and isinstance(data, dict):
-            handler = _EVENT_HANDLERS.get(data.get("event", ""))
+            kind = data.get("event")
+            if not isinstance(kind, str):
+                return ""
+            handler = _EVENT_HANDLERS.get(kind)
+            if not isinstance(data.get("data"), dict) or not isinstance(
+                data.get("metadata", {}), dict
+            ):
+                # A log edited by hand or written elsewhere: show the kind, skip the details.
+                data = {**data, "data": {}, "metadata": {}}
             if handler is not None:
                 return handler(self, data)
-            if data.get("event", "").endswith("_error"):
+            if kind.endswith("_error"):
                 return self._error(data)
             return ""
         if part.mode == "messages" and isinstance(data, (tuple, list)) and len(data) == 2:

@@ -77,7 +77,10 @@ def test_a_full_lossless_subscriber_blocks_a_worker_thread_until_drained():
 
     t = threading.Thread(target=produce)
     t.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 10
+    while sub.pending() < 11 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # room to overrun, if it were going to
     assert not done.is_set()  # bounded: it waits instead of growing the buffer
     assert sub.pending() == 11
     got = []

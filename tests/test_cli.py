@@ -246,27 +246,116 @@ def test_model_text_cannot_inject_terminal_escapes(tmp_path):
     assert "safe [31mred]0;title text" in result.stdout
 
 
-def test_secrets_from_the_environment_never_reach_stdout_or_the_log(tmp_path, monkeypatch):
-    secret = "sk-test-ABCDEFGHIJKLMNOPQRSTUV"
+@pytest.mark.parametrize("fmt", ["jsonl", "pretty"])
+def test_secrets_from_the_environment_never_reach_stdout_or_the_log(tmp_path, monkeypatch, fmt):
+    secret = "hunter2-correct-horse"  # not shaped like a provider key: only the env rule applies
     monkeypatch.setenv("STREAMTUI_TEST_SECRET", secret)
+    monkeypatch.setenv("STREAMTUI_TEST_TOKENS", "1024")
     path = write(
         tmp_path,
         """
         name: leaky
         input:
           topic: "${env:STREAMTUI_TEST_SECRET}"
+          budget: "${env:STREAMTUI_TEST_TOKENS}"
         steps:
-          - prompt: "repeat {topic}"
+          - prompt: "repeat {topic} within {budget}"
           - model:
-              responses: ["I will not repeat sk-test-ABCDEFGHIJKLMNOPQRSTUV"]
+              responses: ["I will not repeat hunter2-correct-horse, not in 1024 words"]
         """,
         "leaky.yaml",
     )
-    result = runner.invoke(app, ["run", str(path)])
+    result = runner.invoke(app, ["run", str(path), "--format", fmt])
     assert result.exit_code == 0, result.output
     assert secret not in result.stdout and "***" in result.stdout
     [log_path] = recorded(tmp_path)
     assert secret not in log_path.read_text()
+    log = EventLog.open(log_path)  # a secret like "1024" never breaks the JSON around it
+    assert log.problems() == [] and log.header["input"] == {"topic": "***", "budget": "***"}
+
+
+def test_a_bad_file_never_shows_the_value_of_an_env_reference(tmp_path, monkeypatch):
+    monkeypatch.setenv("STREAMTUI_TEST_SECRET", "hunter2-correct-horse")
+    path = write(
+        tmp_path,
+        """
+        steps:
+          - model:
+              chunk_latency: "${env:STREAMTUI_TEST_SECRET}"
+        """,
+        "typed.yaml",
+    )
+    result = runner.invoke(app, ["run", str(path)])
+    assert result.exit_code == 2 and "typed.yaml:4:" in result.stderr
+    assert "hunter2" not in result.stderr
+
+
+def test_a_recorder_that_fails_mid_run_is_reported_and_exits_1(tmp_path, monkeypatch):
+    from streamtui import eventlog
+
+    real_write = eventlog.EventLogWriter.write
+    calls = []
+
+    def failing_write(self, parts):
+        calls.append(len(parts))
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        real_write(self, parts)
+
+    monkeypatch.setattr(eventlog.EventLogWriter, "write", failing_write)
+    path = write(
+        tmp_path,
+        """
+        from streamtui import ScriptedChatModel
+        INPUT = "go"
+        chain = ScriptedChatModel(["a b c d e f"], chunk_latency=0.01)
+    """,
+    )
+    log_path = tmp_path / "full.jsonl"
+    result = runner.invoke(app, ["run", str(path), "--record", str(log_path)])
+    assert result.exit_code == 1
+    assert "recording stopped (OSError" in result.stderr and "is incomplete" in result.stderr
+    assert len(envelopes(result.stdout)) > len(EventLog.open(log_path).parts)  # stdout went on
+    assert EventLog.open(log_path).footer["recorder_error"]["type"] == "OSError"
+
+
+def test_system_exit_inside_the_run_is_a_failed_run(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        import sys
+        from streamtui import RunnableLambda
+        INPUT = 1
+        chain = RunnableLambda(lambda x: sys.exit(3))
+    """,
+    )
+    result = runner.invoke(app, ["run", str(path)])
+    assert result.exit_code == 1 and "the run failed: SystemExit" in result.stderr
+    [log_path] = recorded(tmp_path)
+    assert EventLog.open(log_path).status == "error"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "pretty"])
+def test_a_reader_that_goes_away_ends_quietly(tmp_path, fmt):
+    path = write(
+        tmp_path,
+        """
+        from streamtui import ScriptedChatModel
+        INPUT = "go"
+        chain = ScriptedChatModel(["word " * 3000], chunk_latency=0.0005)
+    """,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamtui", "run", str(path), "-f", fmt, "--no-record"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(200)
+    proc.stdout.close()  # like `| head -c 200`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "Exception ignored" not in err
 
 
 def test_demo_runs_from_the_console_script_in_a_real_process(tmp_path):

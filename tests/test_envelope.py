@@ -229,3 +229,47 @@ def test_redactor_catches_escaped_forms_and_key_shapes():
     back = parse_line(line).data
     assert back == {"v": "x***y", "k": "***"}
     assert redact.text(f"failed with {secret}") == "failed with ***"
+
+
+def test_an_object_whose_own_dump_raises_still_leaves_a_line():
+    class Fragile:
+        def model_dump(self, **kwargs):
+            raise RuntimeError("cannot dump")
+
+    back = roundtrip(Part(1, 0.0, "custom", (), {"f": Fragile(), "ok": 1}))
+    assert back.data == {
+        "f": {"_type": "object", "class": Fragile.__qualname__, "repr": "<RuntimeError>"},
+        "ok": 1,
+    }
+
+
+def test_a_lone_surrogate_is_written_as_its_json_escape_and_reads_back():
+    from streamtui.envelope import line_bytes
+
+    line = encode_line(Part(1, 0.0, "custom", (), {"file": "caf\udce9.txt"}))
+    raw = line_bytes(line)
+    assert b"\\udce9" in raw
+    assert parse_line(raw).data == {"file": "caf\udce9.txt"}
+
+
+def test_env_secrets_are_redacted_only_inside_strings():
+    redact = Redactor(["1024", "null", "true", "hunter2-x"])
+    data = {"n": 1024, "x": None, "b": True, "s": "1024 null true hunter2-x"}
+    back = parse_line(encode_line(Part(1, 0.0, "custom", (), data), redact)).data
+    assert back == {"n": 1024, "x": None, "b": True, "s": "*** *** *** ***"}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"seq": "1", "ts": 0, "mode": "custom", "ns": [], "data": 1}',
+        '{"seq": 1, "ts": "x", "mode": "custom", "ns": [], "data": 1}',
+        '{"seq": 1, "ts": 0, "mode": 3, "ns": [], "data": 1}',
+        '{"seq": 1, "ts": 0, "mode": "custom", "ns": "a", "data": 1}',
+        '{"seq": 1, "ts": true, "mode": "custom", "ns": [], "data": 1}',
+        "[1, 2]",
+    ],
+)
+def test_parts_with_wrong_field_types_are_refused(line):
+    with pytest.raises(ValueError, match="not a part"):
+        parse_line(line)

@@ -235,3 +235,18 @@ def test_a_run_killed_with_sigkill_replays_to_its_last_whole_line(tmp_path, name
     events = [p.data["event"] for p in log.parts]
     assert events[0] == "on_chain_start" and "on_chat_model_stream" in events
     assert all(encode_line(p) for p in log.parts)
+
+
+def test_hand_edited_logs_never_crash_runs_or_replay(tmp_path):
+    folder = tmp_path / ".streamtui" / "runs"
+    folder.mkdir(parents=True)
+    (folder / "20260101-000000-000000-odd.jsonl").write_text(
+        '{"type":"header","format":1,"spec":"oops"}\n'
+        '{"seq":1,"ts":"x","mode":"custom","ns":[],"data":1}\n'
+        '{"seq":2,"ts":0.5,"mode":"events","ns":[],"data":{"event":"on_chain_start","data":7,"metadata":3}}\n'
+        '{"type":"footer","status":"done","counts":"many","duration":"long"}\n'
+    )
+    [summary] = list_runs(tmp_path)
+    assert (summary.name, summary.status, summary.duration, summary.parts) == ("?", "done", 0.5, 2)
+    log = EventLog.open(folder / "20260101-000000-000000-odd.jsonl")
+    assert [p.seq for p in log.parts] == [2] and log.bad_lines == [2]

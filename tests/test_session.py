@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import operator
 import re
+import time
 from typing import Annotated, TypedDict
 
 import pytest
@@ -20,7 +21,7 @@ from streamtui import (
 )
 from streamtui.bus import EventBus
 from streamtui.envelope import Part, encode_line
-from streamtui.eventlog import EventLog
+from streamtui.eventlog import EventLog, PartPump
 from streamtui.graph import END, START, StateGraph, get_stream_writer
 from streamtui.session import check_modes, make_header, run_session, stream_to_bus, target_kind
 
@@ -282,3 +283,66 @@ def test_a_cancelled_run_keeps_its_log_with_an_interrupted_footer(tmp_path):
     kinds = [p.data["event"] for p in log.parts]
     assert kinds[0] == "on_chat_model_start" and "on_chat_model_stream" in kinds
     assert not any(k.endswith("_error") for k in kinds)  # cancelled, not failed
+
+
+def test_the_footer_is_written_before_waiting_for_a_stalled_consumer(tmp_path):
+    import threading
+
+    release = threading.Event()
+    path = tmp_path / "stalled.jsonl"
+
+    def stalled_terminal(parts: list[Part]) -> None:
+        release.wait(30)  # a terminal nobody reads (``| less``)
+
+    def run() -> None:
+        asyncio.run(
+            run_session(
+                joke_chain(),
+                {"topic": "x"},
+                header=header(),
+                record_to=path,
+                consumers=[("stdout", stalled_terminal)],
+            )
+        )
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+            not path.exists() or EventLog.open(path).footer is None
+        ):
+            time.sleep(0.02)
+        assert EventLog.open(path).status == "done"
+        assert worker.is_alive()  # still waiting for the terminal, with the log finished
+    finally:
+        release.set()
+        worker.join(30)
+
+
+def test_a_chain_without_a_model_waits_for_a_full_recorder():
+    from streamtui import RunnableGenerator
+
+    async def many(_: object):  # async: it runs on the loop, where publish never blocks
+        for i in range(5000):
+            yield f"{i} "
+
+    async def main() -> tuple[int, int]:
+        bus = EventBus()
+        sub = bus.subscribe("lossless", capacity=64)
+        seen = [0, 0]
+
+        def slow(parts: list[Part]) -> None:
+            seen[0] += len(parts)
+            seen[1] = max(seen[1], len(parts))
+            time.sleep(0.0005)
+
+        pump = PartPump(sub, slow, "slow").start()
+        await stream_to_bus(RunnableGenerator(many), None, bus)
+        bus.close()
+        await asyncio.to_thread(pump.join)
+        return seen[0], seen[1]
+
+    total, biggest = asyncio.run(main())
+    assert total == 5002  # start, 5000 chunks, end
+    assert biggest <= 64 + 2  # the buffer stayed bounded: the run waited

@@ -117,3 +117,26 @@ def test_a_root_that_streamed_no_tokens_shows_its_output():
         ev(2, "on_chain_end", "r", {"output": "olleh"}, name="reverse", parents=0),
     ]
     assert render(parts).splitlines() == ["▶ reverse hello", "✓ reverse olleh"]
+
+
+def test_odd_shapes_from_a_foreign_log_are_skipped_not_fatal():
+    parts = [
+        Part(
+            1,
+            0.0,
+            "events",
+            (),
+            {"event": "on_chain_start", "name": 5, "parent_ids": [], "data": 7, "metadata": 3},
+        ),
+        Part(2, 0.0, "events", (), {"event": None}),
+        Part(3, 0.0, "events", (), ["not", "a", "dict"]),
+    ]
+    assert render(parts).splitlines() == ["▶ 5 null"]
+
+
+def test_redaction_applies_to_everything_written():
+    out = io.StringIO()
+    Transcript(out, color=False, redact=lambda text: text.replace("hunter2", "***"))(
+        [ev(1, "on_chain_start", "r", {"input": {"pw": "hunter2"}}, name="Seq", parents=0)]
+    )
+    assert out.getvalue() == '▶ Seq {"pw": "***"}\n'
