@@ -1,0 +1,334 @@
+"""``ChatAnthropic``: Anthropic Messages through the official ``anthropic`` SDK.
+
+The raw event stream (``messages.create(stream=True)``) is turned into ``AIMessageChunk`` s
+by ``_AnthropicChunks``, shared by the sync and async paths. Thinking arrives as
+``{"type": "thinking"}`` content blocks, apart from the answer's text blocks, so a viewer
+can show it differently; tool calls stream as ``tool_call_chunks``. A plain reply (no
+tools, no thinking) streams as text, as LangChain's does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+from streamtui.models.base import BaseChatModel
+from streamtui.models.provider import (
+    StreamClock,
+    map_error,
+    resolve_api_key,
+    shows_something,
+    tool_specs,
+)
+from streamtui.runtime.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    SystemMessage,
+    ToolMessage,
+)
+
+__all__ = ["ChatAnthropic"]
+
+PROVIDER = "anthropic"
+
+
+class ChatAnthropic(BaseChatModel):
+    """A chat model served by Anthropic.
+
+    The key comes from ``api_key`` or ``ANTHROPIC_API_KEY``. ``thinking={"type":
+    "enabled", "budget_tokens": N}`` streams the model's thinking as separate blocks.
+    """
+
+    def __init__(
+        self,
+        model: str = "claude-sonnet-4-5",
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int = 1024,
+        max_retries: int = 2,
+        timeout: float | None = 60.0,
+        thinking: dict[str, Any] | None = None,
+        default_headers: dict[str, str] | None = None,
+        model_kwargs: dict[str, Any] | None = None,
+        name: str | None = None,
+        disable_streaming: bool = False,
+    ) -> None:
+        super().__init__(name=name, disable_streaming=disable_streaming)
+        self.model = model
+        self.model_name = model
+        self._api_key = api_key  # kept private: never part of a repr, an event or a log
+        self.base_url = base_url
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self.thinking = thinking
+        self.default_headers = dict(default_headers or {})
+        self.model_kwargs = dict(model_kwargs or {})
+        self._clients: dict[bool, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"ChatAnthropic(model={self.model!r})"
+
+    def _client(self, is_async: bool) -> Any:
+        client = self._clients.get(is_async)
+        if client is None:
+            import anthropic
+
+            key = resolve_api_key(self._api_key, "ANTHROPIC_API_KEY", PROVIDER, self.base_url)
+            cls = anthropic.AsyncAnthropic if is_async else anthropic.Anthropic
+            client = self._clients[is_async] = cls(
+                api_key=key,
+                base_url=self.base_url,
+                max_retries=self.max_retries,
+                timeout=self.timeout,
+                default_headers=self.default_headers or None,
+            )
+        return client
+
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> Any:
+        """A copy that offers ``tools`` (streamtui tools, functions, dicts) to the model."""
+        specs = [
+            {
+                "name": s["name"],
+                "description": s.get("description", ""),
+                "input_schema": s["parameters"],
+            }
+            for s in tool_specs(tools)
+        ]
+        if tool_choice is not None:
+            if tool_choice in ("auto", "any", "none"):
+                tool_choice = {"type": tool_choice}
+            elif isinstance(tool_choice, str):
+                tool_choice = {"type": "tool", "name": tool_choice}
+            kwargs["tool_choice"] = tool_choice
+        return self.bind(tools=specs, **kwargs)
+
+    def _params(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        system, turns = _to_anthropic(messages)
+        params: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "messages": turns,
+        }
+        if system:
+            params["system"] = system
+        if self.temperature is not None:
+            params["temperature"] = self.temperature
+        if self.thinking is not None:
+            params["thinking"] = self.thinking
+        if stop:
+            params["stop_sequences"] = stop
+        params.update(self.model_kwargs)
+        params.update(kwargs)
+        params["stream"] = True
+        return params
+
+    def _stream(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> Iterator[AIMessageChunk]:
+        params = self._params(messages, stop, kwargs)
+        client = self._client(False)  # before the clock: importing the SDK is not waiting
+        chunks = _AnthropicChunks(
+            self.model, blocks=bool(params.get("tools") or params.get("thinking"))
+        )
+        stream = None
+        try:
+            stream = client.messages.create(**params)
+            for event in stream:
+                chunk = chunks.translate(event)
+                if chunk is not None:
+                    yield chunk
+            yield chunks.closing()
+        except Exception as e:
+            mapped = map_error(e, PROVIDER, started=chunks.started)
+            if mapped is None:
+                raise
+            raise mapped from e
+        finally:
+            if stream is not None:
+                stream.close()  # a consumer that stopped early stops the server too
+
+    async def _astream(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AsyncIterator[AIMessageChunk]:
+        params = self._params(messages, stop, kwargs)
+        client = self._client(True)
+        chunks = _AnthropicChunks(
+            self.model, blocks=bool(params.get("tools") or params.get("thinking"))
+        )
+        stream = None
+        try:
+            stream = await client.messages.create(**params)
+            async for event in stream:
+                chunk = chunks.translate(event)
+                if chunk is not None:
+                    yield chunk
+            yield chunks.closing()
+        except Exception as e:
+            mapped = map_error(e, PROVIDER, started=chunks.started)
+            if mapped is None:
+                raise
+            raise mapped from e
+        finally:
+            if stream is not None:
+                await stream.close()
+
+
+class _AnthropicChunks:
+    """Raw stream events to ``AIMessageChunk`` s (``None`` for bookkeeping events)."""
+
+    __slots__ = ("blocks", "clock", "metadata", "model", "output_tokens", "started", "stop_reason")
+
+    def __init__(self, model: str, *, blocks: bool) -> None:
+        self.model = model
+        self.blocks = blocks
+        self.clock = StreamClock()
+        self.started = False
+        self.metadata: dict[str, Any] = {"model_name": model}
+        self.output_tokens: int | None = None
+        self.stop_reason: str | None = None
+
+    def translate(self, event: Any) -> AIMessageChunk | None:
+        self.started = True
+        kind = getattr(event, "type", None)
+        chunk: AIMessageChunk | None = None
+        if kind == "content_block_delta":
+            chunk = self._delta(event.index, event.delta)
+        elif kind == "content_block_start":
+            block = event.content_block
+            if getattr(block, "type", None) in ("tool_use", "server_tool_use"):
+                call = {"id": block.id, "name": block.name, "args": "", "index": event.index}
+                chunk = AIMessageChunk([] if self.blocks else "", tool_call_chunks=[call])
+            elif getattr(block, "type", None) == "text" and getattr(block, "text", ""):
+                chunk = self._text(event.index, block.text)
+        elif kind == "message_start":
+            message = event.message
+            self.metadata = {
+                "model_name": getattr(message, "model", None) or self.model,
+                "id": message.id,
+            }
+            usage = getattr(message, "usage", None)
+            if usage is not None:
+                return AIMessageChunk([] if self.blocks else "", usage_metadata=_input_usage(usage))
+        elif kind == "message_delta":
+            self.stop_reason = getattr(event.delta, "stop_reason", None)
+            if getattr(event.delta, "stop_sequence", None):
+                self.metadata["stop_sequence"] = event.delta.stop_sequence
+            usage = getattr(event, "usage", None)
+            if usage is not None:
+                out = getattr(usage, "output_tokens", 0) or 0
+                self.output_tokens = out
+                return AIMessageChunk(
+                    [] if self.blocks else "",
+                    usage_metadata={"input_tokens": 0, "output_tokens": out, "total_tokens": out},
+                )
+        if chunk is not None and shows_something(chunk):
+            self.clock.visible()
+        return chunk
+
+    def _text(self, index: int, text: str) -> AIMessageChunk:
+        if self.blocks:
+            return AIMessageChunk([{"type": "text", "text": text, "index": index}])
+        return AIMessageChunk(text)
+
+    def _delta(self, index: int, delta: Any) -> AIMessageChunk | None:
+        kind = getattr(delta, "type", None)
+        if kind == "text_delta":
+            return self._text(index, delta.text)
+        if kind == "input_json_delta":
+            call = {"id": None, "name": None, "args": delta.partial_json, "index": index}
+            return AIMessageChunk([] if self.blocks else "", tool_call_chunks=[call])
+        if kind == "thinking_delta":
+            return AIMessageChunk(
+                [{"type": "thinking", "thinking": delta.thinking, "index": index}]
+            )
+        if kind == "signature_delta":
+            return AIMessageChunk(
+                [{"type": "thinking", "signature": delta.signature, "index": index}]
+            )
+        return None  # citations and future delta kinds: nothing to show yet
+
+    def closing(self) -> AIMessageChunk:
+        """The last chunk: stop reason, model, timing (on the model's end event)."""
+        metadata = {**self.metadata, "model_provider": "anthropic"}
+        if self.stop_reason is not None:
+            metadata["stop_reason"] = self.stop_reason
+        metadata["timing"] = self.clock.summary(self.output_tokens)
+        return AIMessageChunk(
+            [] if self.blocks else "", response_metadata=metadata, chunk_position="last"
+        )
+
+
+def _input_usage(usage: Any) -> dict[str, Any]:
+    read = getattr(usage, "cache_read_input_tokens", None) or 0
+    created = getattr(usage, "cache_creation_input_tokens", None) or 0
+    prompt = (getattr(usage, "input_tokens", 0) or 0) + read + created
+    out = getattr(usage, "output_tokens", 0) or 0
+    result: dict[str, Any] = {
+        "input_tokens": prompt,
+        "output_tokens": out,
+        "total_tokens": prompt + out,
+    }
+    if read or created:
+        result["input_token_details"] = {"cache_read": read, "cache_creation": created}
+    return result
+
+
+def _content_blocks(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    blocks = []
+    for block in content:
+        if isinstance(block, str):
+            blocks.append({"type": "text", "text": block})
+        elif isinstance(block, dict):
+            blocks.append({k: v for k, v in block.items() if k != "index"})
+    return blocks
+
+
+def _to_anthropic(messages: list[BaseMessage]) -> tuple[str, list[dict[str, Any]]]:
+    """(system prompt, turns): system messages become the ``system`` parameter, tool
+    results ``tool_result`` blocks in a user turn, and consecutive turns of one role merge
+    (the API wants them alternating)."""
+    system: list[str] = []
+    turns: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message, SystemMessage):
+            system.append(message.text)
+            continue
+        if isinstance(message, ToolMessage):
+            text = (
+                message.content if isinstance(message.content, str) else json.dumps(message.content)
+            )
+            role, blocks = (
+                "user",
+                [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": message.tool_call_id,
+                        "content": text,
+                        **({"is_error": True} if getattr(message, "status", "") == "error" else {}),
+                    }
+                ],
+            )
+        elif isinstance(message, AIMessage):
+            role = "assistant"
+            blocks = [b for b in _content_blocks(message.content) if b.get("type") != "tool_use"]
+            blocks += [
+                {"type": "tool_use", "id": tc["id"], "name": tc["name"], "input": tc["args"]}
+                for tc in message.tool_calls
+            ]
+        else:
+            role, blocks = "user", _content_blocks(message.content)
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": role, "content": blocks})
+    return "\n\n".join(s for s in system if s), turns
