@@ -40,13 +40,13 @@ class Subscription:
     frame) or ``wait()`` (blocking, from a writer thread) and then drain."""
 
     policy: Policy
+    received: int
+    """Parts offered to this subscriber (before any coalescing)."""
 
     def __init__(self, bus: EventBus) -> None:
         self._bus = bus
         self._wake = threading.Event()
         self._sleeping = False
-        self.received = 0
-        """Parts offered to this subscriber (before any coalescing)."""
         self.dropped = 0
         """Parts folded into others (coalescing) or replaced (latest); 0 when lossless."""
 
@@ -91,18 +91,28 @@ class _Lossless(Subscription):
         super().__init__(bus)
         self.capacity = capacity
         self._items: deque[Part] = deque()
+        self._taken = 0
 
     def _offer(self, part: Part) -> None:
         self._items.append(part)
-        self.received += 1
         if self._sleeping:
+            # Once per sleep: the flag stays up until the consumer gets the GIL back,
+            # and setting the event again for every part in between cost a third.
+            self._sleeping = False
             self._wake.set()
 
     def _take(self) -> list[Part]:
-        # ``popleft`` one by one: a publisher appending meanwhile can never be lost.
-        items = self._items
-        popleft = items.popleft
-        return [popleft() for _ in range(len(items))]
+        # Swapped under the bus lock, which every publisher holds while it appends, so
+        # nothing can land in the old buffer after it was taken.
+        with self._bus._lock:
+            items, self._items = self._items, deque()
+        self._taken += len(items)
+        return list(items)
+
+    @property  # type: ignore[override]
+    def received(self) -> int:
+        # Counted per batch, not per part: the publisher's path stays one append.
+        return self._taken + len(self._items)
 
     def pending(self) -> int:
         return len(self._items)
@@ -117,12 +127,14 @@ class _Coalescing(Subscription):
     def __init__(self, bus: EventBus, coalesce_after: int) -> None:
         super().__init__(bus)
         self.coalesce_after = coalesce_after
+        self.received = 0
         self._items: list[Part] = []
         # run_id -> index of its pending token chunk, since the last other kind of part.
         self._tail: dict[str, int] = {}
         # index -> the chunks folded into that part, added up once, when it is taken
         # (adding on every token would copy the growing text each time).
         self._folded: dict[int, list[Any]] = {}
+        self._merged: dict[int, int] = {}
 
     def _offer(self, part: Part) -> None:
         # Called under the bus lock; ``_take`` swaps the list under the same lock.
@@ -137,6 +149,11 @@ class _Coalescing(Subscription):
                 if folded is None:
                     folded = self._folded[at] = []
                 folded.append(data["data"].get("chunk"))
+                self._merged[at] = self._merged.get(at, 0) + 1
+                if len(folded) >= 512:
+                    # A viewer that never drains must not hold every token object: add
+                    # them up now and then (linear overall, a few objects kept).
+                    folded[:] = [_fold({"data": {"chunk": folded[0]}}, folded[1:])["data"]["chunk"]]
                 self.dropped += 1
                 return
             self._tail[run_id] = len(items)
@@ -144,18 +161,19 @@ class _Coalescing(Subscription):
             self._tail = {}
         items.append(part)
         if self._sleeping:
+            self._sleeping = False
             self._wake.set()
 
     def _take(self) -> list[Part]:
         with self._bus._lock:
             items, self._items = self._items, []
             folded, self._folded = self._folded, {}
+            merged, self._merged = self._merged, {}
             self._tail = {}
         for at, chunks in folded.items():
             held = items[at]
-            items[at] = Part(
-                held.seq, held.ts, held.mode, held.ns, _fold(held.data, chunks), len(chunks)
-            )
+            data = _fold(held.data, chunks)
+            items[at] = Part(held.seq, held.ts, held.mode, held.ns, data, merged[at])
         return items
 
     def pending(self) -> int:
@@ -190,6 +208,7 @@ class _Latest(Subscription):
 
     def __init__(self, bus: EventBus) -> None:
         super().__init__(bus)
+        self.received = 0
         self._latest: dict[tuple[str, tuple[str, ...]], Part] = {}
 
     def _offer(self, part: Part) -> None:
@@ -199,6 +218,7 @@ class _Latest(Subscription):
             self.dropped += 1
         self._latest[key] = part
         if self._sleeping:
+            self._sleeping = False
             self._wake.set()
 
     def _take(self) -> list[Part]:
