@@ -378,6 +378,24 @@ def schema() -> None:
     typer.echo(json.dumps(spec_json_schema(), indent=2))
 
 
+@app.command("mock-server")
+def mock_server(
+    host: Annotated[str, typer.Option(help="A loopback address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port (0 picks a free one).")] = 8765,
+    latency: Annotated[float, typer.Option(help="Seconds before each first byte.")] = 0.0,
+    jitter: Annotated[float, typer.Option(help="Up to this many seconds between deltas.")] = 0.0,
+) -> None:
+    """Serve mock OpenAI and Anthropic APIs on loopback (scripted replies and faults)."""
+    from streamtui.testing import serve
+
+    try:
+        serve(host, port, latency=latency, jitter=jitter)
+    except ValueError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot listen on {host}:{port}: {e.strerror or e} (pick another --port)")
+
+
 @app.command()
 def version() -> None:
     """Print the streamtui version."""

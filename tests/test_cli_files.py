@@ -18,10 +18,24 @@ BROKEN = sorted((ROOT / "tests" / "spec" / "broken").glob("*.yaml"))
 runner = CliRunner()
 
 
+@pytest.fixture(scope="module")
+def mock_provider():
+    from streamtui.testing import MockProviderServer
+
+    with MockProviderServer() as server:
+        yield server
+
+
 @pytest.fixture(autouse=True)
-def in_tmp(tmp_path, monkeypatch):
+def in_tmp(tmp_path, monkeypatch, mock_provider):
+    """Provider demos run unchanged against the mock server: only the base URLs (and a
+    key) come from the environment, as the demos' comments show."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("STREAMTUI_TEST_KEY", "sk-from-the-environment")
+    monkeypatch.setenv("OPENAI_BASE_URL", mock_provider.openai_base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "mock")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", mock_provider.anthropic_base_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "mock")
 
 
 @pytest.mark.parametrize("demo", DEMOS, ids=[p.stem for p in DEMOS])

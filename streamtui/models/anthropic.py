@@ -10,6 +10,7 @@ tools, no thinking) streams as text, as LangChain's does.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
@@ -43,7 +44,7 @@ class ChatAnthropic(BaseChatModel):
 
     def __init__(
         self,
-        model: str = "claude-sonnet-4-5",
+        model: str = "claude-sonnet-5",
         *,
         api_key: str | None = None,
         base_url: str | None = None,
@@ -79,11 +80,13 @@ class ChatAnthropic(BaseChatModel):
         if client is None:
             import anthropic
 
-            key = resolve_api_key(self._api_key, "ANTHROPIC_API_KEY", PROVIDER, self.base_url)
+            # The SDK reads ANTHROPIC_BASE_URL too; resolved here so a keyless local server works.
+            base_url = self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+            key = resolve_api_key(self._api_key, "ANTHROPIC_API_KEY", PROVIDER, base_url)
             cls = anthropic.AsyncAnthropic if is_async else anthropic.Anthropic
             client = self._clients[is_async] = cls(
                 api_key=key,
-                base_url=self.base_url,
+                base_url=base_url,
                 max_retries=self.max_retries,
                 timeout=self.timeout,
                 default_headers=self.default_headers or None,

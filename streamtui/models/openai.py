@@ -11,6 +11,7 @@ call at index 0, odd ``object`` values. ``_OpenAIChunks`` turns raw chunks into
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
@@ -88,11 +89,13 @@ class ChatOpenAI(BaseChatModel):
         if client is None:
             import openai
 
-            key = resolve_api_key(self._api_key, "OPENAI_API_KEY", PROVIDER, self.base_url)
+            # The SDK reads OPENAI_BASE_URL too; resolved here so a keyless local server works.
+            base_url = self.base_url or os.environ.get("OPENAI_BASE_URL") or None
+            key = resolve_api_key(self._api_key, "OPENAI_API_KEY", PROVIDER, base_url)
             cls = openai.AsyncOpenAI if is_async else openai.OpenAI
             client = self._clients[is_async] = cls(
                 api_key=key,
-                base_url=self.base_url,
+                base_url=base_url,
                 max_retries=self.max_retries,
                 timeout=self.timeout,
                 default_headers=self.default_headers or None,

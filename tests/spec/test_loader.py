@@ -42,25 +42,32 @@ def test_env_defaults_to_the_process_environment(spec_file, monkeypatch):
     assert spec.input == {"topic": "bats"} and spec.secrets == {"bats"}
 
 
-def test_an_api_key_from_the_environment_is_accepted_until_the_provider_is_needed(load):
-    with pytest.raises(SpecError) as caught:
-        load(
-            """
-            steps:
-              - model:
-                  provider: anthropic
-                  model: claude-sonnet-4-5
-                  api_key: ${env:ANTHROPIC_API_KEY}
-                  temperature: 0.2
-                  max_tokens: 100
-                  timeout: 30
-            """,
-            env={"ANTHROPIC_API_KEY": "sk-ant-secret"},
-        )
-    error = caught.value
-    assert "provider anthropic is not available" in error.message
-    assert (error.line, error.column) == (3, 17)
-    assert "sk-ant-secret" not in str(error)
+def test_a_provider_block_builds_the_provider_model_with_its_key_kept_secret(load):
+    from streamtui.models.anthropic import ChatAnthropic
+
+    spec = load(
+        """
+        steps:
+          - model:
+              provider: anthropic
+              model: claude-sonnet-4-5
+              api_key: ${env:ANTHROPIC_API_KEY}
+              temperature: 0.2
+              max_tokens: 100
+              timeout: 30
+        """,
+        env={"ANTHROPIC_API_KEY": "sk-ant-secret"},
+    )
+    model = spec.target.steps[0] if hasattr(spec.target, "steps") else spec.target
+    assert isinstance(model, ChatAnthropic)
+    assert (model.model, model.temperature, model.max_tokens, model.timeout) == (
+        "claude-sonnet-4-5",
+        0.2,
+        100,
+        30,
+    )
+    assert "sk-ant-secret" in spec.secrets
+    assert "sk-ant-secret" not in repr(model)
 
 
 def test_provider_classes_get_the_block_as_keyword_arguments(load, monkeypatch):
