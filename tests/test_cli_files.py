@@ -67,3 +67,36 @@ def test_every_broken_file_exits_2_with_one_screen_naming_the_line(path: Path):
     assert len(message.splitlines()) <= 12 and "Traceback" not in message
     assert result.stdout == ""
     assert not (Path.cwd() / ".streamtui").exists()  # nothing recorded for a bad file
+
+
+def test_mock_server_refuses_anything_but_loopback():
+    result = runner.invoke(app, ["mock-server", "--host", "0.0.0.0", "--port", "0"])
+    assert result.exit_code == 2 and "loopback" in result.stderr
+
+
+def test_mock_server_command_serves_both_providers_until_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamtui", "mock-server", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+", first).group(0)
+        from streamtui.models.anthropic import ChatAnthropic
+        from streamtui.models.openai import ChatOpenAI
+
+        assert ChatOpenAI("mock:text", api_key="k", base_url=f"{url}/v1").invoke("hi").text
+        assert ChatAnthropic("mock:text", api_key="k", base_url=url).invoke("hi").text
+    finally:
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err

@@ -44,7 +44,13 @@ COMMANDS = [
     line.split("  #")[0].strip()
     for block in re.findall(r"```bash\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
     for line in block.splitlines()
-    if line.startswith("streamtui ")
+    if line.startswith("streamtui ") and not line.rstrip().endswith("&")
+]
+MOCK_COMMANDS = [
+    line
+    for block in re.findall(r"```bash\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    for line in block.splitlines()
+    if "_BASE_URL=http://127.0.0.1:8765" in line
 ]
 
 
@@ -75,3 +81,26 @@ def test_readme_commands_work_as_shown(tmp_path, monkeypatch):
         args = shlex.split(command.split(" > ")[0])[1:]
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (command, result.output)
+
+
+def test_readme_provider_demos_run_against_the_mock_server_as_shown(tmp_path, monkeypatch):
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from streamtui.cli import app
+    from streamtui.testing import MockProviderServer
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demos").symlink_to(README.parent / "demos")
+    assert len(MOCK_COMMANDS) == 2
+    with MockProviderServer() as server:
+        for line in MOCK_COMMANDS:
+            words = shlex.split(line.replace("127.0.0.1:8765", server.base_url.split("//")[1]))
+            env = dict(w.split("=", 1) for w in words if "=" in w and not w.startswith("-"))
+            for name, value in env.items():
+                monkeypatch.setenv(name, value)
+            args = [w for w in words if "=" not in w][1:]
+            result = CliRunner().invoke(app, args)
+            assert result.exit_code == 0, (line, result.output)
+            assert "mock server" in result.stdout
