@@ -212,6 +212,17 @@ def test_failures_after_the_stream_started_come_after_its_chunks(
     assert time.monotonic() - started < 5  # nothing hangs
 
 
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_body_that_just_stops_is_an_interrupted_stream_too(server, provider, is_async):
+    # Close-delimited framing: the SDKs see a clean end of body and raise nothing.
+    chat = model(provider, server, "drop_mid_stream", default_headers={"x-mock-framing": "close"})
+    chunks, error = run(chat, is_async)
+    assert isinstance(error, errors.StreamInterruptedError), repr(error)
+    assert error.mid_stream and "ended before the reply did" in error.message
+    assert TEXT.startswith("".join(c.text for c in chunks)) and chunks
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_an_anthropic_or_openai_error_event_names_overloaded(server, provider):
     _, error = run(model(provider, server, "error_mid_stream"), False)

@@ -14,6 +14,7 @@ import os
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
+from streamtui.models import errors
 from streamtui.models.base import BaseChatModel
 from streamtui.models.provider import (
     StreamClock,
@@ -151,7 +152,7 @@ class ChatAnthropic(BaseChatModel):
             yield chunks.closing()
         except Exception as e:
             mapped = map_error(e, PROVIDER, started=chunks.started)
-            if mapped is None:
+            if mapped is None or mapped is e:
                 raise
             raise mapped from e
         finally:
@@ -176,7 +177,7 @@ class ChatAnthropic(BaseChatModel):
             yield chunks.closing()
         except Exception as e:
             mapped = map_error(e, PROVIDER, started=chunks.started)
-            if mapped is None:
+            if mapped is None or mapped is e:
                 raise
             raise mapped from e
         finally:
@@ -187,7 +188,16 @@ class ChatAnthropic(BaseChatModel):
 class _AnthropicChunks:
     """Raw stream events to ``AIMessageChunk`` s (``None`` for bookkeeping events)."""
 
-    __slots__ = ("blocks", "clock", "metadata", "model", "output_tokens", "started", "stop_reason")
+    __slots__ = (
+        "blocks",
+        "clock",
+        "metadata",
+        "model",
+        "output_tokens",
+        "started",
+        "stop_reason",
+        "stopped",
+    )
 
     def __init__(self, model: str, *, blocks: bool) -> None:
         self.model = model
@@ -197,6 +207,7 @@ class _AnthropicChunks:
         self.metadata: dict[str, Any] = {"model_name": model}
         self.output_tokens: int | None = None
         self.stop_reason: str | None = None
+        self.stopped = False
 
     def translate(self, event: Any) -> AIMessageChunk | None:
         self.started = True
@@ -220,6 +231,8 @@ class _AnthropicChunks:
             usage = getattr(message, "usage", None)
             if usage is not None:
                 return AIMessageChunk([] if self.blocks else "", usage_metadata=_input_usage(usage))
+        elif kind == "message_stop":
+            self.stopped = True
         elif kind == "message_delta":
             self.stop_reason = getattr(event.delta, "stop_reason", None)
             if getattr(event.delta, "stop_sequence", None):
@@ -259,7 +272,16 @@ class _AnthropicChunks:
         return None  # citations and future delta kinds: nothing to show yet
 
     def closing(self) -> AIMessageChunk:
-        """The last chunk: stop reason, model, timing (on the model's end event)."""
+        """The last chunk: stop reason, model, timing (on the model's end event).
+
+        A body that simply stopped raises nothing in the SDK; a reply without
+        ``message_stop`` is that."""
+        if not self.stopped:
+            raise errors.StreamInterruptedError(
+                "the stream ended before the reply did (no message_stop)",
+                provider=PROVIDER,
+                mid_stream=self.started,
+            )
         metadata = {**self.metadata, "model_provider": "anthropic"}
         if self.stop_reason is not None:
             metadata["stop_reason"] = self.stop_reason

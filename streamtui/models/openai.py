@@ -15,6 +15,7 @@ import os
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
+from streamtui.models import errors
 from streamtui.models.base import BaseChatModel
 from streamtui.models.provider import (
     StreamClock,
@@ -147,7 +148,7 @@ class ChatOpenAI(BaseChatModel):
             yield chunks.closing()
         except Exception as e:
             mapped = map_error(e, PROVIDER, started=chunks.started)
-            if mapped is None:
+            if mapped is None or mapped is e:
                 raise
             raise mapped from e
         finally:
@@ -169,7 +170,7 @@ class ChatOpenAI(BaseChatModel):
             yield chunks.closing()
         except Exception as e:
             mapped = map_error(e, PROVIDER, started=chunks.started)
-            if mapped is None:
+            if mapped is None or mapped is e:
                 raise
             raise mapped from e
         finally:
@@ -269,7 +270,16 @@ class _OpenAIChunks:
         }
 
     def closing(self) -> AIMessageChunk:
-        """The last chunk: finish reason, model, timing (on the model's end event)."""
+        """The last chunk: finish reason, model, timing (on the model's end event).
+
+        A body that simply stopped (a connection closed mid-reply with no framing left to
+        break) raises nothing in the SDK; a reply without a finish reason is that."""
+        if self.finish_reason is None:
+            raise errors.StreamInterruptedError(
+                "the stream ended before the reply did (no finish_reason)",
+                provider=PROVIDER,
+                mid_stream=self.started,
+            )
         metadata = {**self.metadata, "model_provider": "openai"}
         if self.finish_reason is not None:
             metadata["finish_reason"] = self.finish_reason
