@@ -386,3 +386,25 @@ def test_nested_astream_events_reach_both_watchers():
     outer_id = outer_seen[0]["run_id"]
     assert all(e["parent_ids"][0] == outer_id for e in nested)
     assert inner_seen[0]["parent_ids"] == [outer_id]
+
+
+def test_a_watcher_sees_the_first_token_before_the_rest_of_a_burst_is_parsed():
+    """Providers parse a whole network read before yielding to the loop; the first token
+    is handed to the watcher at once instead of after the burst (time to first token)."""
+    from streamtui import AIMessageChunk, BaseChatModel
+
+    produced: list[int] = []
+
+    class Burst(BaseChatModel):
+        async def _astream(self, messages, stop=None, **kwargs):
+            for i in range(5):
+                produced.append(i)
+                yield AIMessageChunk(f"t{i} ")
+
+    async def main() -> int:
+        async for event in Burst().astream_events("hi", version="v2"):
+            if event["event"] == "on_chat_model_stream":
+                return len(produced)
+        return -1
+
+    assert asyncio.run(main()) == 1

@@ -7,6 +7,7 @@ watcher sees every token even from code that never asked for a stream.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, Literal
 
@@ -204,6 +205,7 @@ class BaseChatModel(_ModelBase):
         report = run.stream if run is not None else None
         sink = run.sink if run is not None else None
         gen = self._astream(messages, stop, **kwargs)
+        waiting_for_first = sink is not None
         try:
             async for chunk in gen:
                 if chunk.id is None:
@@ -213,8 +215,14 @@ class BaseChatModel(_ModelBase):
                 merger.add(chunk)
                 last = chunk
                 yield chunk
-                if sink is not None and sink.congested():
-                    await sink.pace()
+                if sink is not None:
+                    if sink.congested():
+                        await sink.pace()
+                    elif waiting_for_first and (chunk.content or chunk.tool_call_chunks):
+                        # A provider parses a whole network read before it yields to the
+                        # loop; let the watcher show the first token now, not after the burst.
+                        waiting_for_first = False
+                        await asyncio.sleep(0)
             closing = self._closing_chunk(last, chunk_id)
             if closing is not None:
                 # Reported and yielded, but not part of the reply (nor in LangChain).

@@ -239,9 +239,13 @@ class _OpenAIChunks:
         refusal = getattr(delta, "refusal", None)
         if refusal:
             extra["refusal"] = refusal
-        reasoning = getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None)
-        if isinstance(reasoning, str) and reasoning:
-            extra["reasoning_content"] = reasoning
+        # Not SDK fields: compatible servers' extras live in ``model_extra`` (a getattr
+        # that misses raises and catches inside pydantic: two thirds of the per-chunk cost).
+        others = getattr(delta, "model_extra", None)
+        if others:
+            reasoning = others.get("reasoning_content") or others.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                extra["reasoning_content"] = reasoning
         calls = getattr(delta, "tool_calls", None)
         tool_chunks = [self._tool_chunk(tc) for tc in calls] if calls else None
         if not (content or extra or tool_chunks):
