@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from streamtui.envelope import Part
 
-__all__ = ["Transcript", "use_color"]
+__all__ = ["Transcript", "chunk_pieces", "one_line", "printable", "use_color"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _STYLES = {
@@ -46,7 +46,8 @@ def printable(text: Any) -> str:
     return _CONTROL.sub("", text if isinstance(text, str) else str(text))
 
 
-def _short(value: Any, limit: int = 160) -> str:
+def one_line(value: Any, limit: int = 160) -> str:
+    """``value`` as one printable line of at most ``limit`` characters."""
     if isinstance(value, str):
         text = value
     else:
@@ -59,6 +60,9 @@ def _short(value: Any, limit: int = 160) -> str:
 
 
 def _plain(obj: Any) -> Any:
+    pieces = chunk_pieces(obj)
+    if any(pieces):  # a message chunk: what it says, not its fields
+        return "".join(pieces)
     dump = getattr(obj, "model_dump", None)
     if callable(dump):
         return dump()
@@ -133,17 +137,17 @@ class Transcript:
             lines = []
             for node, update in data.items():
                 label = f"{where}/{node}" if where else node
-                lines.append(self._line(self._style("blue", f"◆ {label}") + " " + _short(update)))
+                lines.append(self._line(self._style("blue", f"◆ {label}") + " " + one_line(update)))
             return "".join(lines)
         if part.mode == "custom":
-            return self._line(self._style("magenta", "• custom") + " " + _short(data))
+            return self._line(self._style("magenta", "• custom") + " " + one_line(data))
         if part.mode in ("debug", "tasks", "checkpoints"):
             kind = data.get("type", part.mode) if isinstance(data, dict) else part.mode
             return self._line(self._style("dim", f"· {part.mode} {kind}"))
         return ""  # values: the graph's end event shows the final state
 
     def _tokens(self, run_id: str, name: str, chunk: Any) -> str:
-        text, reasoning, tool_args = _chunk_text(chunk)
+        text, reasoning, tool_args = chunk_pieces(chunk)
         if not (text or reasoning or tool_args):
             return ""
         out = []
@@ -175,7 +179,7 @@ class Transcript:
     def _root_start(self, data: dict[str, Any]) -> str:
         if data.get("parent_ids"):
             return ""
-        summary = _short(data.get("data", {}).get("input"))
+        summary = one_line(data.get("data", {}).get("input"))
         return self._line(
             self._style("bold", f"▶ {printable(data.get('name', 'run'))}") + f" {summary}"
         )
@@ -184,18 +188,18 @@ class Transcript:
         if data.get("parent_ids"):
             return ""
         output = data.get("data", {}).get("output")
-        shown = "" if self._spoke and isinstance(output, str) else " " + _short(output, 400)
+        shown = "" if self._spoke and isinstance(output, str) else " " + one_line(output, 400)
         return self._line(self._style("green", f"✓ {printable(data.get('name', 'run'))}") + shown)
 
     def _tool_start(self, data: dict[str, Any]) -> str:
-        args = _short(data.get("data", {}).get("input"))
+        args = one_line(data.get("data", {}).get("input"))
         return self._line(
             self._style("yellow", f"⚙ {printable(data.get('name', 'tool'))}") + f" {args}"
         )
 
     def _tool_end(self, data: dict[str, Any]) -> str:
         return self._line(
-            self._style("yellow", "  →") + " " + _short(data.get("data", {}).get("output"))
+            self._style("yellow", "  →") + " " + one_line(data.get("data", {}).get("output"))
         )
 
     def _retriever_end(self, data: dict[str, Any]) -> str:
@@ -207,7 +211,7 @@ class Transcript:
         )
 
     def _custom(self, data: dict[str, Any]) -> str:
-        body = _short(data.get("data"))
+        body = one_line(data.get("data"))
         return self._line(
             self._style("magenta", f"• {printable(data.get('name', 'custom'))}") + f" {body}"
         )
@@ -220,11 +224,12 @@ class Transcript:
             text = str(error)
         kind = data.get("event", "")[3 : -len("_error")]
         head = f"✗ {printable(data.get('name', '?'))} ({kind})"
-        return self._line(self._style("red", head) + " " + _short(text, 400))
+        return self._line(self._style("red", head) + " " + one_line(text, 400))
 
 
-def _chunk_text(chunk: Any) -> tuple[str, str, str]:
-    """(answer text, reasoning text, tool-call argument text) of a streamed chunk."""
+def chunk_pieces(chunk: Any) -> tuple[str, str, str]:
+    """(answer text, reasoning, tool-call arguments) of a streamed chunk of any shape: a
+    message chunk, a generation chunk, plain text, or a dict read from a foreign log."""
     if chunk is None:
         return "", "", ""
     if isinstance(chunk, str):

@@ -1,0 +1,257 @@
+"""The TUI's Textual-free store and filters, fed by real runs through the bus."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from streamtui import (
+    AIMessageChunk,
+    ChatPromptTemplate,
+    RunnableLambda,
+    ScriptedChatModel,
+    StrOutputParser,
+)
+from streamtui.bus import EventBus
+from streamtui.envelope import Part, encode_line, parse_line
+from streamtui.session import stream_to_bus
+from streamtui.tui.filters import FilteredView, PartFilter, kind_of, row
+from streamtui.tui.store import RunStore
+
+DEMOS = Path(__file__).resolve().parent.parent / "demos"
+
+
+def parts_of(target, value, **kwargs) -> list[Part]:
+    async def main() -> list[Part]:
+        bus = EventBus()
+        sub = bus.subscribe()
+        try:
+            await stream_to_bus(target, value, bus, **kwargs)
+        except Exception:
+            pass
+        finally:
+            bus.close()
+        return sub.drain()
+
+    return asyncio.run(main())
+
+
+def joke():
+    model = ScriptedChatModel(["Why did the parrot wear a raincoat? Polly-ester."])
+    return ChatPromptTemplate.from_template("joke about {topic}") | model | StrOutputParser()
+
+
+def research_graph():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "store_research_graph", DEMOS / "research_graph.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.writer_model.first_chunk_latency = 0.0
+    module.writer_model.chunk_latency = 0.0
+    return module
+
+
+def test_a_chain_builds_its_run_tree_text_and_counts():
+    parts = parts_of(joke(), {"topic": "parrot"})
+    store = RunStore()
+    changes = store.ingest(parts[:5])
+    assert changes.first == 0 and len(changes.added_runs) == 3
+    changes = store.ingest(parts[5:])
+    assert changes.first == 5
+    [root] = store.roots
+    tree = store.runs[root]
+    assert tree.name == "RunnableSequence" and tree.status == "done"
+    kinds = [store.runs[c].run_type for c in tree.children]
+    assert kinds == ["prompt", "chat_model", "parser"]
+    model = store.runs[tree.children[1]]
+    assert model.answer() == "Why did the parrot wear a raincoat? Polly-ester."
+    assert model.chunks == store.tokens > 5
+    assert store.path(model.run_id) == ["RunnableSequence", "ScriptedChatModel"]
+    assert store.subtree(root) == {root, *tree.children}
+    assert store.time_to_first_token() is not None
+    assert len(store.by_event["on_chat_model_stream"]) == model.chunks
+    assert sum(store.tokens_per_second) == store.tokens
+
+
+def test_a_graph_gives_steps_nodes_and_states():
+    module = research_graph()
+    parts = parts_of(module.graph, module.INPUT)
+    store = RunStore()
+    store.ingest(parts)
+    [root] = store.roots
+    nodes = [store.runs[c] for c in store.runs[root].children]
+    assert [(n.node, n.step) for n in nodes] == [
+        ("plan", 1),
+        ("search", 2),
+        ("search", 2),
+        ("write", 3),
+    ]
+    model = store.runs[nodes[-1].children[0]]
+    assert model.run_type == "chat_model" and model.node == "write"
+    assert model.answer() == "Otters hold hands while sleeping so they do not drift apart."
+    assert store.state_at(0) == {"topic": "otters", "notes": []}
+    assert store.state_at(len(store.states) - 1)["summary"].startswith("Otters")
+    assert store.state_at(99) is None
+
+
+def test_failures_mark_the_failing_path_and_open_runs_are_interrupted_at_the_end():
+    def explode(text: str) -> str:
+        raise ValueError("no jokes today")
+
+    store = RunStore()
+    store.ingest(parts_of(joke() | RunnableLambda(explode), {"topic": "x"}))
+    failed = {r.name: r.error for r in store.runs.values() if r.status == "failed"}
+    assert failed == {
+        "explode": {"type": "ValueError", "message": "no jokes today"},
+        "RunnableSequence": {"type": "ValueError", "message": "no jokes today"},
+    }
+    half = RunStore()
+    half.ingest(parts_of(joke(), {"topic": "x"})[:10])
+    half.finish("interrupted")
+    assert {r.status for r in half.runs.values()} == {"done", "interrupted"}
+    assert half.status == "interrupted"
+
+
+def test_reasoning_and_tool_arguments_are_kept_apart_from_the_answer():
+    def event(seq: int, chunk: AIMessageChunk) -> Part:
+        return Part(
+            seq,
+            seq * 0.1,
+            "events",
+            (),
+            {
+                "event": "on_chat_model_stream" if seq > 1 else "on_chat_model_start",
+                "name": "M",
+                "run_id": "m",
+                "parent_ids": [],
+                "tags": [],
+                "metadata": {},
+                "data": {"chunk": chunk} if seq > 1 else {},
+            },
+        )
+
+    store = RunStore()
+    store.ingest(
+        [
+            event(1, AIMessageChunk("")),
+            event(2, AIMessageChunk([{"type": "thinking", "thinking": "hmm", "index": 0}])),
+            event(
+                3,
+                AIMessageChunk(
+                    "", tool_call_chunks=[{"name": "add", "args": '{"a"', "id": "c", "index": 0}]
+                ),
+            ),
+            event(4, AIMessageChunk("done")),
+        ]
+    )
+    run = store.runs["m"]
+    assert (run.answer(), "".join(run.reasoning), "".join(run.tool_args)) == (
+        "done",
+        "hmm",
+        'add({"a"',
+    )
+    assert run.first_token == pytest.approx(0.2) and run.chunks == 3
+
+
+def test_coalesced_parts_count_every_token_they_carry():
+    bus = EventBus()
+    viewer = bus.subscribe("coalescing", coalesce_after=0)
+    for i in range(50):
+        bus.publish(
+            "events",
+            {
+                "event": "on_chat_model_stream",
+                "name": "M",
+                "run_id": "m",
+                "parent_ids": [],
+                "tags": [],
+                "metadata": {},
+                "data": {"chunk": AIMessageChunk(f"{i} ")},
+            },
+        )
+    store = RunStore()
+    store.ingest(viewer.drain())
+    assert store.tokens == 50 and store.merged == 49
+    assert store.runs["m"].answer() == "".join(f"{i} " for i in range(50))
+
+
+def test_filters_by_kind_name_tag_run_and_text_and_extend_incrementally():
+    parts = parts_of(joke(), {"topic": "parrot"})
+    store = RunStore()
+    view = FilteredView(store, PartFilter(kinds=frozenset({"on_chat_model_stream"})))
+    store.ingest(parts[:20])
+    first = view.extend()
+    store.ingest(parts[20:])
+    view.extend()
+    assert len(view) == len(store.by_event["on_chat_model_stream"]) and first < len(view)
+    model = next(r for r in store.runs.values() if r.run_type == "chat_model")
+    view.set_filter(PartFilter(run=model.run_id))
+    assert {store.parts[i].data["run_id"] for i in view.positions} == {model.run_id}
+    root = store.roots[0]
+    view.set_filter(PartFilter(run=root, kinds=frozenset({"on_parser_end", "on_chain_end"})))
+    assert [kind_of(store.parts[i]) for i in view.positions] == ["on_parser_end", "on_chain_end"]
+    view.set_filter(PartFilter(tags=frozenset({"seq:step:3"})))
+    assert {store.parts[i].data["name"] for i in view.positions} == {"StrOutputParser"}
+    view.set_filter(PartFilter(text="polly"))
+    assert view.positions and all(
+        "polly" in " ".join(row(store, store.parts[i])).lower() for i in view.positions
+    )
+    view.set_filter(PartFilter(names=frozenset({"ChatPromptTemplate"})))
+    assert len(view) == 2
+    view.set_filter(PartFilter())
+    assert view.positions == list(range(len(parts)))
+
+
+def test_rows_are_one_printable_line():
+    store = RunStore()
+    hostile = Part(
+        1,
+        1.5,
+        "events",
+        (),
+        {
+            "event": "on_chat_model_stream",
+            "name": "M\x1b[31m",
+            "run_id": "m",
+            "parent_ids": [],
+            "tags": [],
+            "metadata": {},
+            "data": {"chunk": AIMessageChunk("line one\nline \x1b]0;two\x07")},
+        },
+    )
+    store.ingest([hostile, Part(2, 2.0, "updates", ("sub:1",), {"node": {"x": 1}})])
+    first = row(store, store.parts[0])
+    assert tuple(first) == (
+        "1",
+        "   1.500",
+        "on_chat_model_stream",
+        "M[31m",
+        "",
+        "line one⏎line ]0;two",
+    )
+    second = row(store, store.parts[1])
+    assert (second.kind, second.path, second.summary) == ("updates", "sub:1", '{"node": {"x": 1}}')
+
+
+def test_a_replayed_log_fills_the_store_like_the_live_run():
+    parts = parts_of(joke(), {"topic": "parrot"})
+    live, replayed = RunStore(), RunStore()
+    live.ingest(parts)
+    replayed.ingest(parse_line(encode_line(p)) for p in parts)
+    assert [(r.name, r.status, r.answer()) for r in live.runs.values()] == [
+        (r.name, r.status, r.answer()) for r in replayed.runs.values()
+    ]
+    assert live.tokens == replayed.tokens and live.by_event.keys() == replayed.by_event.keys()
+
+
+def test_the_store_and_filters_never_import_textual():
+    code = "import sys, streamtui.tui.store, streamtui.tui.filters; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
