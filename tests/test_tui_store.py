@@ -255,3 +255,66 @@ def test_the_store_and_filters_never_import_textual():
     code = "import sys, streamtui.tui.store, streamtui.tui.filters; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def timed_parts(n: int = 10) -> list[Part]:
+    return [Part(i + 1, i * 0.5, "custom", (), {"i": i}) for i in range(n)]
+
+
+def test_replay_source_plays_on_its_clock_pauses_steps_and_changes_speed():
+    from streamtui.tui.sources import FramePump, ReplaySource
+
+    clock = FakeClock()
+    source = ReplaySource(timed_parts(), speed=1.0, clock=clock)
+    pump = FramePump(source, clock=clock)
+    pump.tick()
+    assert [p.seq for p in pump.store.parts] == [1]  # ts 0.0 is due at once
+    clock.now += 1.0
+    pump.tick()
+    assert len(pump.store.parts) == 3  # ts 0.5 and 1.0
+    source.pause()
+    clock.now += 10
+    assert pump.tick().first == 3 and len(pump.store.parts) == 3
+    assert [p.seq for p in source.step()] == [4]
+    source.play()
+    source.set_speed(2.0)
+    clock.now += 1.0  # two recorded seconds at 2x
+    pump.tick()
+    # seq 4 was stepped (handed to the caller), then play resumed from its time.
+    assert [p.seq for p in pump.store.parts] == [1, 2, 3, 5, 6, 7, 8]
+    assert source.recorded_time == 3.5
+    rest = source.seek_end()
+    assert [p.seq for p in rest] == [9, 10] and source.finished
+    with pytest.raises(ValueError, match="positive"):
+        source.set_speed(0)
+
+
+def test_replay_at_max_speed_takes_everything_in_one_frame():
+    from streamtui.tui.sources import FramePump, ReplaySource
+
+    source = ReplaySource(timed_parts(100), speed=None)
+    pump = FramePump(source)
+    changes = pump.tick()
+    assert changes.first == 0 and len(pump.store.parts) == 100 and source.finished
+
+
+def test_live_source_drains_a_coalescing_subscription_per_frame():
+    from streamtui.tui.sources import FramePump, LiveSource
+
+    bus = EventBus()
+    source = LiveSource(bus.subscribe("coalescing"))
+    pump = FramePump(source)
+    for part in parts_of(joke(), {"topic": "parrot"}):
+        bus.publish(part.mode, part.data, part.ns)
+    assert not source.finished
+    pump.tick()
+    bus.close()
+    assert source.finished and pump.store.runs and pump.frames == 1
