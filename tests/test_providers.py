@@ -15,7 +15,15 @@ from streamtui.models import errors
 from streamtui.models.anthropic import ChatAnthropic
 from streamtui.models.openai import ChatOpenAI
 from streamtui.testing import MockProviderServer
-from streamtui.testing.scenarios import REASONING, REASONING_ANSWER, REFUSAL, TEXT, TIME, WEATHER
+from streamtui.testing.scenarios import (
+    REASONING,
+    REASONING_ANSWER,
+    REFUSAL,
+    TEXT,
+    TIME,
+    WEATHER,
+    split_words,
+)
 
 PROVIDERS = ["openai", "anthropic"]
 
@@ -82,7 +90,8 @@ def test_text_streams_and_assembles_with_usage_stop_reason_and_timing(server, pr
     assert reply.text == TEXT
     assert len([c for c in chunks if c.text]) > 10  # word-sized deltas, not one blob
     usage = reply.usage_metadata
-    assert usage["output_tokens"] > 0 and usage["input_tokens"] > 0
+    # The mock counts a word as a token; cumulative counts must not be added twice.
+    assert usage["output_tokens"] == len(split_words(TEXT)) and usage["input_tokens"] > 0
     assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
     metadata = reply.response_metadata
     assert metadata.get("finish_reason", metadata.get("stop_reason")) in ("stop", "end_turn")
@@ -390,3 +399,70 @@ def test_the_key_is_never_in_a_repr_or_an_event(server):
         return [e async for e in chat.astream_events("hi", version="v2")]
 
     assert "sk-very" not in repr(asyncio.run(events()))
+
+
+def test_running_usage_sent_on_every_chunk_is_not_added_up():
+    """vLLM's continuous usage stats: the running total on every chunk."""
+    import json
+    import socket
+    import threading
+
+    def chunk(content: str, n: int, finish: str | None = None) -> str:
+        body = {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": n, "total_tokens": 10 + n},
+        }
+        return f"data: {json.dumps(body)}\n\n"
+
+    payload = (
+        chunk("Hel", 1) + chunk("lo", 2) + chunk(" there", 3, "stop") + "data: [DONE]\n\n"
+    ).encode()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(65536)
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = int(
+            next(h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")).split(
+                b":"
+            )[1]
+        )
+        while len(body) < length:
+            body += conn.recv(65536)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+            + payload
+        )
+        conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    port = listener.getsockname()[1]
+    reply = ChatOpenAI("m", api_key="k", base_url=f"http://127.0.0.1:{port}/v1", timeout=10).invoke(
+        "hi"
+    )
+    listener.close()
+    assert reply.text == "Hello there"
+    assert reply.usage_metadata == {"input_tokens": 10, "output_tokens": 3, "total_tokens": 13}
+
+
+def test_async_clients_are_per_event_loop():
+    """Pooled connections belong to the loop that opened them: a second asyncio.run must
+    get a client of its own, the same loop the same client."""
+    chat = ChatOpenAI("mock:text", api_key="k", base_url="http://127.0.0.1:9/v1")
+
+    async def twice() -> tuple[Any, Any]:
+        return chat._client(True), chat._client(True)
+
+    first_a, first_b = asyncio.run(twice())
+    second_a, _ = asyncio.run(twice())
+    assert first_a is first_b and first_a is not second_a
+    assert chat._client(False) is chat._client(False)

@@ -17,6 +17,7 @@ from typing import Any
 from streamtui.models import errors
 from streamtui.models.base import BaseChatModel
 from streamtui.models.provider import (
+    ClientCache,
     StreamClock,
     map_error,
     resolve_api_key,
@@ -71,28 +72,28 @@ class ChatAnthropic(BaseChatModel):
         self.thinking = thinking
         self.default_headers = dict(default_headers or {})
         self.model_kwargs = dict(model_kwargs or {})
-        self._clients: dict[bool, Any] = {}
+        self._clients = ClientCache(self._new_client)
 
     def __repr__(self) -> str:
         return f"ChatAnthropic(model={self.model!r})"
 
     def _client(self, is_async: bool) -> Any:
-        client = self._clients.get(is_async)
-        if client is None:
-            import anthropic
+        return self._clients.get(is_async)
 
-            # The SDK reads ANTHROPIC_BASE_URL too; resolved here so a keyless local server works.
-            base_url = self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
-            key = resolve_api_key(self._api_key, "ANTHROPIC_API_KEY", PROVIDER, base_url)
-            cls = anthropic.AsyncAnthropic if is_async else anthropic.Anthropic
-            client = self._clients[is_async] = cls(
-                api_key=key,
-                base_url=base_url,
-                max_retries=self.max_retries,
-                timeout=self.timeout,
-                default_headers=self.default_headers or None,
-            )
-        return client
+    def _new_client(self, is_async: bool) -> Any:
+        import anthropic
+
+        # The SDK reads ANTHROPIC_BASE_URL too; resolved here so a keyless local server works.
+        base_url = self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+        key = resolve_api_key(self._api_key, "ANTHROPIC_API_KEY", PROVIDER, base_url)
+        cls = anthropic.AsyncAnthropic if is_async else anthropic.Anthropic
+        return cls(
+            api_key=key,
+            base_url=base_url,
+            max_retries=self.max_retries,
+            timeout=self.timeout,
+            default_headers=self.default_headers or None,
+        )
 
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> Any:
         """A copy that offers ``tools`` (streamtui tools, functions, dicts) to the model."""
@@ -295,12 +296,9 @@ def _input_usage(usage: Any) -> dict[str, Any]:
     read = getattr(usage, "cache_read_input_tokens", None) or 0
     created = getattr(usage, "cache_creation_input_tokens", None) or 0
     prompt = (getattr(usage, "input_tokens", 0) or 0) + read + created
-    out = getattr(usage, "output_tokens", 0) or 0
-    result: dict[str, Any] = {
-        "input_tokens": prompt,
-        "output_tokens": out,
-        "total_tokens": prompt + out,
-    }
+    # Output is counted on message_delta, cumulatively: counting message_start's too
+    # would add it twice.
+    result: dict[str, Any] = {"input_tokens": prompt, "output_tokens": 0, "total_tokens": prompt}
     if read or created:
         result["input_token_details"] = {"cache_read": read, "cache_creation": created}
     return result

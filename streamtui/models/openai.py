@@ -18,6 +18,7 @@ from typing import Any
 from streamtui.models import errors
 from streamtui.models.base import BaseChatModel
 from streamtui.models.provider import (
+    ClientCache,
     StreamClock,
     map_error,
     resolve_api_key,
@@ -77,7 +78,7 @@ class ChatOpenAI(BaseChatModel):
         self.stream_usage = stream_usage
         self.default_headers = dict(default_headers or {})
         self.model_kwargs = dict(model_kwargs or {})
-        self._clients: dict[bool, Any] = {}
+        self._clients = ClientCache(self._new_client)
 
     def __repr__(self) -> str:
         where = f", base_url={self.base_url!r}" if self.base_url else ""
@@ -86,22 +87,22 @@ class ChatOpenAI(BaseChatModel):
     # --- the SDK client -----------------------------------------------------------------
 
     def _client(self, is_async: bool) -> Any:
-        client = self._clients.get(is_async)
-        if client is None:
-            import openai
+        return self._clients.get(is_async)
 
-            # The SDK reads OPENAI_BASE_URL too; resolved here so a keyless local server works.
-            base_url = self.base_url or os.environ.get("OPENAI_BASE_URL") or None
-            key = resolve_api_key(self._api_key, "OPENAI_API_KEY", PROVIDER, base_url)
-            cls = openai.AsyncOpenAI if is_async else openai.OpenAI
-            client = self._clients[is_async] = cls(
-                api_key=key,
-                base_url=base_url,
-                max_retries=self.max_retries,
-                timeout=self.timeout,
-                default_headers=self.default_headers or None,
-            )
-        return client
+    def _new_client(self, is_async: bool) -> Any:
+        import openai
+
+        # The SDK reads OPENAI_BASE_URL too; resolved here so a keyless local server works.
+        base_url = self.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        key = resolve_api_key(self._api_key, "OPENAI_API_KEY", PROVIDER, base_url)
+        cls = openai.AsyncOpenAI if is_async else openai.OpenAI
+        return cls(
+            api_key=key,
+            base_url=base_url,
+            max_retries=self.max_retries,
+            timeout=self.timeout,
+            default_headers=self.default_headers or None,
+        )
 
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> Any:
         """A copy that offers ``tools`` (streamtui tools, functions, dicts) to the model."""
@@ -191,8 +192,8 @@ class _OpenAIChunks:
         "finish_reason",
         "metadata",
         "model",
-        "output_tokens",
         "started",
+        "usage",
     )
 
     def __init__(self, model: str) -> None:
@@ -204,7 +205,7 @@ class _OpenAIChunks:
         self._latest: int | None = None
         self.finish_reason: str | None = None
         self.metadata: dict[str, Any] = {}
-        self.output_tokens: int | None = None
+        self.usage: Any = None
 
     def translate(self, raw: Any) -> Iterator[AIMessageChunk]:
         self.started = True
@@ -230,8 +231,9 @@ class _OpenAIChunks:
                     self.clock.visible()
                 yield chunk
         if usage is not None:
-            self.output_tokens = getattr(usage, "completion_tokens", None)
-            yield AIMessageChunk("", usage_metadata=_usage(usage))
+            # Kept, not added: some compatible servers (vLLM's continuous usage stats)
+            # send the running total on every chunk. Reported once, on the last chunk.
+            self.usage = usage
 
     def _delta(self, delta: Any) -> AIMessageChunk | None:
         content = getattr(delta, "content", None) or ""
@@ -287,8 +289,15 @@ class _OpenAIChunks:
         metadata = {**self.metadata, "model_provider": "openai"}
         if self.finish_reason is not None:
             metadata["finish_reason"] = self.finish_reason
-        metadata["timing"] = self.clock.summary(self.output_tokens)
-        return AIMessageChunk("", response_metadata=metadata, chunk_position="last")
+        usage = self.usage
+        output_tokens = getattr(usage, "completion_tokens", None) if usage is not None else None
+        metadata["timing"] = self.clock.summary(output_tokens)
+        return AIMessageChunk(
+            "",
+            response_metadata=metadata,
+            usage_metadata=_usage(usage) if usage is not None else None,
+            chunk_position="last",
+        )
 
 
 def _usage(usage: Any) -> dict[str, Any]:

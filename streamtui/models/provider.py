@@ -7,16 +7,18 @@ turns either SDK's exceptions (and the raw transport errors they let through) in
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from streamtui.models import errors
 from streamtui.runtime.messages import AIMessageChunk
 
-__all__ = ["StreamClock", "map_error", "resolve_api_key", "tool_specs"]
+__all__ = ["ClientCache", "StreamClock", "map_error", "resolve_api_key", "tool_specs"]
 
 
 def resolve_api_key(api_key: str | None, env_var: str, provider: str, base_url: str | None) -> str:
@@ -31,6 +33,30 @@ def resolve_api_key(api_key: str | None, env_var: str, provider: str, base_url: 
         f"no API key: set {env_var} in the environment, or pass api_key=",
         provider=provider,
     )
+
+
+class ClientCache:
+    """SDK clients, made on first use: one sync client per model, and one async client
+    per event loop — an async client's pooled connections belong to the loop that opened
+    them, so a second ``asyncio.run`` must not reuse them."""
+
+    def __init__(self, make: Callable[[bool], Any]) -> None:
+        self._make = make
+        self._sync: Any = None
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self, is_async: bool) -> Any:
+        if not is_async:
+            if self._sync is None:
+                self._sync = self._make(False)
+            return self._sync
+        loop = asyncio.get_running_loop()
+        client = self._async.get(loop)
+        if client is None:
+            client = self._async[loop] = self._make(True)
+        return client
 
 
 class StreamClock:
