@@ -401,26 +401,12 @@ def test_the_key_is_never_in_a_repr_or_an_event(server):
     assert "sk-very" not in repr(asyncio.run(events()))
 
 
-def test_running_usage_sent_on_every_chunk_is_not_added_up():
-    """vLLM's continuous usage stats: the running total on every chunk."""
-    import json
+def raw_server(payload: bytes) -> str:
+    """A one-shot loopback server answering one request with ``payload`` as an SSE body:
+    for wire shapes the mock does not script (the URL it serves, without a path)."""
     import socket
     import threading
 
-    def chunk(content: str, n: int, finish: str | None = None) -> str:
-        body = {
-            "id": "c1",
-            "object": "chat.completion.chunk",
-            "created": 1,
-            "model": "m",
-            "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": finish}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": n, "total_tokens": 10 + n},
-        }
-        return f"data: {json.dumps(body)}\n\n"
-
-    payload = (
-        chunk("Hel", 1) + chunk("lo", 2) + chunk(" there", 3, "stop") + "data: [DONE]\n\n"
-    ).encode()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -431,27 +417,245 @@ def test_running_usage_sent_on_every_chunk_is_not_added_up():
         while b"\r\n\r\n" not in data:
             data += conn.recv(65536)
         head, _, body = data.partition(b"\r\n\r\n")
-        length = int(
-            next(h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")).split(
-                b":"
-            )[1]
-        )
-        while len(body) < length:
+        sizes = [h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")]
+        while sizes and len(body) < int(sizes[0].split(b":")[1]):
             body += conn.recv(65536)
         conn.sendall(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
             + payload
         )
         conn.close()
+        listener.close()
 
     threading.Thread(target=answer, daemon=True).start()
-    port = listener.getsockname()[1]
-    reply = ChatOpenAI("m", api_key="k", base_url=f"http://127.0.0.1:{port}/v1", timeout=10).invoke(
-        "hi"
+    return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def openai_chunk(
+    delta: dict[str, Any], finish: str | None = None, usage: dict[str, int] | None = None
+) -> str:
+    import json
+
+    body: dict[str, Any] = {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    if usage:
+        body["usage"] = usage
+    return f"data: {json.dumps(body)}\n\n"
+
+
+def test_running_usage_sent_on_every_chunk_is_not_added_up():
+    """vLLM's continuous usage stats: the running total on every chunk."""
+
+    def usage(n: int) -> dict[str, int]:
+        return {"prompt_tokens": 10, "completion_tokens": n, "total_tokens": 10 + n}
+
+    body = (
+        openai_chunk({"content": "Hel"}, usage=usage(1))
+        + openai_chunk({"content": "lo"}, usage=usage(2))
+        + openai_chunk({"content": " there"}, "stop", usage(3))
+        + "data: [DONE]\n\n"
     )
-    listener.close()
+    url = raw_server(body.encode())
+    reply = ChatOpenAI("m", api_key="k", base_url=f"{url}/v1", timeout=10).invoke("hi")
     assert reply.text == "Hello there"
     assert reply.usage_metadata == {"input_tokens": 10, "output_tokens": 3, "total_tokens": 13}
+
+
+def test_a_tool_name_repeated_on_every_fragment_is_not_repeated_in_the_call():
+    def fragment(args: str, finish: str | None = None) -> str:
+        call = {"index": 0, "id": "call_1" if args == "" else None, "type": "function"}
+        call["function"] = {"name": "get_weather", "arguments": args}
+        return openai_chunk({"tool_calls": [call]}, finish)
+
+    body = (
+        fragment("") + fragment('{"city": ') + fragment('"Oslo"}') + openai_chunk({}, "tool_calls")
+    )
+    url = raw_server((body + "data: [DONE]\n\n").encode())
+    reply = ChatOpenAI("m", api_key="k", base_url=f"{url}/v1", timeout=10).invoke("hi")
+    assert [(c["name"], c["args"], c["id"]) for c in reply.tool_calls] == [
+        ("get_weather", {"city": "Oslo"}, "call_1")
+    ]
+
+
+def test_invalid_utf8_in_a_chunk_is_a_malformed_stream():
+    body = openai_chunk({"content": "ok "}).encode() + b'data: {"id": "\xff\xfe"}\n\n'
+    url = raw_server(body)
+    chunks, error = run(ChatOpenAI("m", api_key="k", base_url=f"{url}/v1", timeout=10), False)
+    assert isinstance(error, errors.MalformedStreamError) and error.mid_stream
+    assert "".join(c.text for c in chunks) == "ok "
+
+
+def test_anthropic_keeps_redacted_thinking_and_server_tools_as_blocks_not_calls():
+    import json
+
+    def event(kind: str, **data: Any) -> str:
+        return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n"
+
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "m",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 5, "output_tokens": 1},
+    }
+    body = (
+        event("message_start", message=message)
+        + event(
+            "content_block_start",
+            index=0,
+            content_block={"type": "redacted_thinking", "data": "opaque"},
+        )
+        + event("content_block_stop", index=0)
+        + event(
+            "content_block_start",
+            index=1,
+            content_block={
+                "type": "server_tool_use",
+                "id": "srvtoolu_1",
+                "name": "web_search",
+                "input": {},
+            },
+        )
+        + event(
+            "content_block_delta",
+            index=1,
+            delta={"type": "input_json_delta", "partial_json": '{"query": "x"}'},
+        )
+        + event("content_block_stop", index=1)
+        + event("content_block_start", index=2, content_block={"type": "text", "text": ""})
+        + event("content_block_delta", index=2, delta={"type": "text_delta", "text": "Found it."})
+        + event("content_block_stop", index=2)
+        + event(
+            "message_delta",
+            delta={"stop_reason": "end_turn", "stop_sequence": None},
+            usage={"output_tokens": 9},
+        )
+        + event("message_stop")
+    )
+    url = raw_server(body.encode())
+    chat = ChatAnthropic("m", api_key="k", base_url=url, timeout=10).bind_tools(
+        [{"type": "web_search_20250305", "name": "web_search"}]
+    )
+    reply = chat.invoke("search")
+    assert reply.tool_calls == [] and reply.text == "Found it."
+    kinds = [b["type"] for b in reply.content]
+    assert kinds == ["redacted_thinking", "server_tool_use", "text"]
+    assert reply.content[0]["data"] == "opaque"
+    assert reply.usage_metadata == {"input_tokens": 5, "output_tokens": 9, "total_tokens": 14}
+
+
+def test_in_stream_error_events_are_typed_by_their_error_type():
+    import anthropic
+    import httpx2
+
+    from streamtui.models.provider import map_error
+
+    response = httpx2.Response(200, request=httpx2.Request("POST", "http://127.0.0.1/v1/messages"))
+    for kind, cls in (
+        ("rate_limit_error", errors.RateLimitError),
+        ("invalid_request_error", errors.BadRequestError),
+        ("api_error", errors.ServerError),
+        ("overloaded_error", errors.OverloadedError),
+    ):
+        body = {"type": "error", "error": {"type": kind, "message": "nope"}}
+        sdk_error = anthropic.APIStatusError("nope", response=response, body=body)
+        first = map_error(sdk_error, "anthropic", started=False)
+        assert type(first) is cls and first.message == "nope" and not first.mid_stream
+        assert map_error(sdk_error, "anthropic", started=True).mid_stream
+
+
+def test_retry_after_as_an_http_date_and_undecodable_bytes():
+    import email.utils
+    import time as clock
+
+    from streamtui.models.provider import _retry_after, map_error
+
+    soon = email.utils.formatdate(clock.time() + 30, usegmt=True)
+    assert 25 < _retry_after({"retry-after": soon}) <= 30
+    assert _retry_after({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
+    assert _retry_after({"retry-after": "soon-ish"}) is None
+    error = map_error(UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"), "openai", started=True)
+    assert isinstance(error, errors.MalformedStreamError)
+    assert map_error(ValueError("user code"), "openai", started=True) is None
+
+
+def test_request_shapes_the_providers_accept(server):
+    refusal = AIMessage("", additional_kwargs={"refusal": "no"})
+    openai_chat = model("openai", server, "text")
+    before = len(server.requests)
+    openai_chat.invoke(
+        [HumanMessage("q"), refusal, ToolMessage([{"type": "text", "text": "r"}], tool_call_id="c")]
+    )
+    body = server.requests[before].json
+    assert body["messages"][1] == {"role": "assistant", "content": ""}
+    assert body["messages"][2]["content"] == [{"type": "text", "text": "r"}]
+    anthropic_chat = model("anthropic", server, "text")
+    before = len(server.requests)
+    anthropic_chat.invoke(
+        [
+            HumanMessage("q"),
+            AIMessage("", tool_calls=[{"name": "f", "args": {}, "id": "c"}]),
+            HumanMessage("also this"),
+            ToolMessage([{"type": "text", "text": "r"}], tool_call_id="c"),
+            refusal,
+        ]
+    )
+    turns = server.requests[before].json["messages"]
+    assert [t["role"] for t in turns] == ["user", "assistant", "user"]
+    assert [b["type"] for b in turns[2]["content"]] == ["tool_result", "text"]
+    assert turns[2]["content"][0]["content"] == [{"type": "text", "text": "r"}]
+
+
+def test_tool_binding_and_choices_map_between_the_providers(server):
+    chat = model("anthropic", server, "text")
+    no_params = {"type": "function", "function": {"name": "ping", "description": "Ping."}}
+    before = len(server.requests)
+    chat.bind_tools([no_params], tool_choice="required").invoke("hi")
+    body = server.requests[before].json
+    assert body["tools"] == [
+        {
+            "name": "ping",
+            "description": "Ping.",
+            "input_schema": {"type": "object", "properties": {}},
+        }
+    ]
+    assert body["tool_choice"] == {"type": "any"}
+    before = len(server.requests)
+    model("openai", server, "text").bind_tools([get_weather], tool_choice="any").invoke("hi")
+    assert server.requests[before].json["tool_choice"] == "required"
+    whole = model("openai", server, "text", streaming=False)
+    assert [c.text for c in whole.stream("hi")] == [TEXT]
+
+
+def test_a_key_with_a_trailing_newline_is_used_without_it(server):
+    before = len(server.requests)
+    ChatOpenAI("mock:text", api_key="from-a-file\n", base_url=server.openai_base_url).invoke("hi")
+    assert server.requests[before].headers["authorization"] == "Bearer from-a-file"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_closing_an_async_stream_early_hangs_up(server, provider):
+    chat = model(provider, server, "text", default_headers={"x-mock-chunk-delay": "0.05"})
+    before = len(requests_of(server, "text"))
+
+    async def main() -> None:
+        stream = chat.astream("hi")
+        await stream.__anext__()
+        await stream.__anext__()
+        await stream.aclose()
+
+    asyncio.run(main())
+    request = requests_of(server, "text")[before]
+    assert server.wait_until(lambda _: request.client_disconnected_early, timeout=5)
+    assert not request.completed
 
 
 def test_async_clients_are_per_event_loop():

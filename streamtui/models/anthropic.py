@@ -97,15 +97,22 @@ class ChatAnthropic(BaseChatModel):
 
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> Any:
         """A copy that offers ``tools`` (streamtui tools, functions, dicts) to the model."""
-        specs = [
-            {
-                "name": s["name"],
-                "description": s.get("description", ""),
-                "input_schema": s["parameters"],
-            }
-            for s in tool_specs(tools)
-        ]
+        specs: list[dict[str, Any]] = []
+        for item in tools:
+            if isinstance(item, dict) and item.get("type") not in (None, "function", "custom"):
+                specs.append(dict(item))  # a server tool (web search, ...): Anthropic's own form
+                continue
+            [spec] = tool_specs([item])
+            specs.append(
+                {
+                    "name": spec["name"],
+                    "description": spec.get("description", ""),
+                    "input_schema": spec.get("parameters") or {"type": "object", "properties": {}},
+                }
+            )
         if tool_choice is not None:
+            if tool_choice == "required":  # OpenAI's word for it
+                tool_choice = "any"
             if tool_choice in ("auto", "any", "none"):
                 tool_choice = {"type": tool_choice}
             elif isinstance(tool_choice, str):
@@ -190,6 +197,7 @@ class _AnthropicChunks:
     """Raw stream events to ``AIMessageChunk`` s (``None`` for bookkeeping events)."""
 
     __slots__ = (
+        "_opaque",
         "blocks",
         "clock",
         "metadata",
@@ -209,6 +217,7 @@ class _AnthropicChunks:
         self.output_tokens: int | None = None
         self.stop_reason: str | None = None
         self.stopped = False
+        self._opaque: set[int] = set()
 
     def translate(self, event: Any) -> AIMessageChunk | None:
         self.started = True
@@ -218,11 +227,19 @@ class _AnthropicChunks:
             chunk = self._delta(event.index, event.delta)
         elif kind == "content_block_start":
             block = event.content_block
-            if getattr(block, "type", None) in ("tool_use", "server_tool_use"):
+            block_type = getattr(block, "type", None)
+            if block_type == "tool_use":
                 call = {"id": block.id, "name": block.name, "args": "", "index": event.index}
                 chunk = AIMessageChunk([] if self.blocks else "", tool_call_chunks=[call])
-            elif getattr(block, "type", None) == "text" and getattr(block, "text", ""):
-                chunk = self._text(event.index, block.text)
+            elif block_type == "text":
+                if getattr(block, "text", ""):
+                    chunk = self._text(event.index, block.text)
+            elif block_type != "thinking" and self.blocks:
+                # Kept as they came (redacted thinking must go back with a tool result;
+                # a server tool is run by Anthropic, so it is not a call for us to make).
+                self._opaque.add(event.index)
+                dump = block.model_dump() if hasattr(block, "model_dump") else {"type": block_type}
+                chunk = AIMessageChunk([{**dump, "index": event.index}])
         elif kind == "message_start":
             message = event.message
             self.metadata = {
@@ -260,6 +277,8 @@ class _AnthropicChunks:
         if kind == "text_delta":
             return self._text(index, delta.text)
         if kind == "input_json_delta":
+            if index in self._opaque:
+                return None  # a server tool's input: shown whole in its block, not a call
             call = {"id": None, "name": None, "args": delta.partial_json, "index": index}
             return AIMessageChunk([] if self.blocks else "", tool_call_chunks=[call])
         if kind == "thinking_delta":
@@ -327,9 +346,11 @@ def _to_anthropic(messages: list[BaseMessage]) -> tuple[str, list[dict[str, Any]
             system.append(message.text)
             continue
         if isinstance(message, ToolMessage):
-            text = (
-                message.content if isinstance(message.content, str) else json.dumps(message.content)
-            )
+            text: Any = message.content
+            if not isinstance(text, str):
+                blocks_in = _content_blocks(text)
+                # Content blocks go as they are; anything else as JSON text.
+                text = blocks_in if all(isinstance(b, dict) for b in text) else json.dumps(text)
             role, blocks = (
                 "user",
                 [
@@ -350,8 +371,13 @@ def _to_anthropic(messages: list[BaseMessage]) -> tuple[str, list[dict[str, Any]
             ]
         else:
             role, blocks = "user", _content_blocks(message.content)
+        if not blocks:
+            continue  # the API refuses an empty turn (a refusal, an empty message)
         if turns and turns[-1]["role"] == role:
             turns[-1]["content"].extend(blocks)
         else:
             turns.append({"role": role, "content": blocks})
+    for turn in turns:
+        # Tool results must open their user turn, before any text merged into it.
+        turn["content"].sort(key=lambda b: b.get("type") != "tool_result")
     return "\n\n".join(s for s in system if s), turns

@@ -65,7 +65,8 @@ class ChatOpenAI(BaseChatModel):
         name: str | None = None,
         disable_streaming: bool = False,
     ) -> None:
-        super().__init__(name=name, disable_streaming=disable_streaming)
+        # streaming=False: stream() gives the whole reply as one chunk, as in LangChain.
+        super().__init__(name=name, disable_streaming=disable_streaming or not streaming)
         self.model = model
         self.model_name = model
         self._api_key = api_key  # kept private: never part of a repr, an event or a log
@@ -108,6 +109,8 @@ class ChatOpenAI(BaseChatModel):
         """A copy that offers ``tools`` (streamtui tools, functions, dicts) to the model."""
         specs = [{"type": "function", "function": spec} for spec in tool_specs(tools)]
         if tool_choice is not None:
+            if tool_choice == "any":  # Anthropic's word for it
+                tool_choice = "required"
             if isinstance(tool_choice, str) and tool_choice not in ("auto", "none", "required"):
                 tool_choice = {"type": "function", "function": {"name": tool_choice}}
             kwargs["tool_choice"] = tool_choice
@@ -188,6 +191,7 @@ class _OpenAIChunks:
         "_calls",
         "_last_call",
         "_latest",
+        "_named",
         "clock",
         "finish_reason",
         "metadata",
@@ -203,6 +207,7 @@ class _OpenAIChunks:
         self._calls: dict[str, int] = {}  # call id -> our index
         self._last_call: dict[Any, int] = {}  # the server's index -> our index of its latest call
         self._latest: int | None = None
+        self._named: set[int] = set()
         self.finish_reason: str | None = None
         self.metadata: dict[str, Any] = {}
         self.usage: Any = None
@@ -268,8 +273,13 @@ class _OpenAIChunks:
         self._last_call[raw_index] = index
         self._latest = index
         function = getattr(tc, "function", None)
+        name = getattr(function, "name", None) if function is not None else None
+        if name and index in self._named:
+            name = None  # some servers repeat it on every fragment; merging would repeat it
+        elif name:
+            self._named.add(index)
         return {
-            "name": getattr(function, "name", None) if function is not None else None,
+            "name": name,
             "args": getattr(function, "arguments", None) if function is not None else None,
             "id": call_id,
             "index": index,
@@ -331,12 +341,16 @@ def _to_openai(message: BaseMessage) -> dict[str, Any]:
             out["name"] = message.name
         return out
     if isinstance(message, ToolMessage):
-        content = (
-            message.content if isinstance(message.content, str) else json.dumps(message.content)
-        )
+        content = message.content
+        if not isinstance(content, str) and not all(isinstance(b, dict) for b in content):
+            content = json.dumps(content)  # content parts go as they are; anything else as JSON
         return {"role": "tool", "tool_call_id": message.tool_call_id, "content": content}
     if isinstance(message, AIMessage):
-        out = {"role": "assistant", "content": message.text or None}
+        # A reply with neither text nor tool calls (a refusal) still needs content.
+        out = {
+            "role": "assistant",
+            "content": message.text or ("" if not message.tool_calls else None),
+        }
         if message.tool_calls:
             out["tool_calls"] = [
                 {

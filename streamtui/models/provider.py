@@ -8,6 +8,7 @@ turns either SDK's exceptions (and the raw transport errors they let through) in
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import os
 import time
@@ -24,8 +25,10 @@ __all__ = ["ClientCache", "StreamClock", "map_error", "resolve_api_key", "tool_s
 def resolve_api_key(api_key: str | None, env_var: str, provider: str, base_url: str | None) -> str:
     """The key to use: the argument, else the environment. A custom ``base_url`` (a local
     OpenAI-compatible server) may need none, so a placeholder goes instead."""
-    key = api_key or os.environ.get(env_var)
+    key = (api_key or os.environ.get(env_var) or "").strip()
     if key:
+        # Stripped: a key read from a file keeps its newline, and an HTTP library that
+        # refuses the header quotes it, key and all, in its error.
         return key
     if base_url and provider == "openai":
         return "not-needed"
@@ -120,6 +123,13 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
                 return float(value) / scale
             except ValueError:
                 continue
+    value = headers.get("retry-after")
+    if value:  # an HTTP date
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
     return None
 
 
@@ -143,6 +153,12 @@ def map_error(error: BaseException, provider: str, *, started: bool) -> errors.P
     if isinstance(error, json.JSONDecodeError):
         return errors.MalformedStreamError(
             f"a streamed chunk is not valid JSON ({error.msg} at column {error.colno})",
+            provider=provider,
+            mid_stream=started,
+        )
+    if isinstance(error, UnicodeDecodeError):
+        return errors.MalformedStreamError(
+            f"a streamed chunk is not valid UTF-8 (byte {error.start})",
             provider=provider,
             mid_stream=started,
         )
@@ -171,12 +187,11 @@ def map_error(error: BaseException, provider: str, *, started: bool) -> errors.P
     message = message or str(getattr(error, "message", "") or error)
     response = getattr(error, "response", None)
     headers = getattr(response, "headers", None)
-    overloaded = kind in ("overloaded_error", "overloaded")
     if status is None or status < 400:
-        # An error sent inside a stream that had started (status 200 on the wire).
-        cls = errors.OverloadedError if overloaded else errors.ServerError
-        return cls(message, provider=provider, mid_stream=True)
-    cls = errors.for_status(status, overloaded=overloaded)
+        # An error event inside a stream (status 200 on the wire): its type says which.
+        cls = _BY_ERROR_TYPE.get(kind or "", errors.ServerError)
+        return cls(message, provider=provider, mid_stream=started)
+    cls = errors.for_status(status, overloaded=kind in ("overloaded_error", "overloaded"))
     return cls(
         message,
         provider=provider,
@@ -185,6 +200,18 @@ def map_error(error: BaseException, provider: str, *, started: bool) -> errors.P
         request_id=getattr(error, "request_id", None),
         mid_stream=started,
     )
+
+
+_BY_ERROR_TYPE: dict[str, type[errors.ProviderError]] = {
+    "overloaded_error": errors.OverloadedError,
+    "overloaded": errors.OverloadedError,
+    "rate_limit_error": errors.RateLimitError,
+    "rate_limit_exceeded": errors.RateLimitError,
+    "invalid_request_error": errors.BadRequestError,
+    "authentication_error": errors.AuthenticationError,
+    "permission_error": errors.PermissionDeniedError,
+    "not_found_error": errors.NotFoundError,
+}
 
 
 def tool_specs(tools: Sequence[Any]) -> list[dict[str, Any]]:
