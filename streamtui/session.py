@@ -105,8 +105,9 @@ class BusSink(EventSink):
 
 
 def target_kind(target: Any) -> str:
-    """``graph``, ``runnable`` (streamtui), ``events`` (LangChain-like) or ``graph-like``
-    (LangGraph-like); ``ValueError`` for anything that cannot be streamed."""
+    """``graph``, ``runnable`` (streamtui), ``langgraph`` (a LangGraph app), ``events``
+    (anything LangChain-like) or ``graph-like`` (only ``astream``); ``ValueError`` for
+    anything that cannot be streamed."""
     from streamtui.graph.pregel import CompiledStateGraph
     from streamtui.runtime.base import Runnable
 
@@ -115,7 +116,8 @@ def target_kind(target: Any) -> str:
     if isinstance(target, Runnable):
         return "runnable"
     if callable(getattr(target, "astream_events", None)):
-        return "events"
+        # A LangGraph app: events plus graph modes by default, as for our own graphs.
+        return "langgraph" if hasattr(target, "stream_mode") else "events"
     if callable(getattr(target, "astream", None)):
         return "graph-like"
     raise ValueError(
@@ -127,7 +129,7 @@ def target_kind(target: Any) -> str:
 def check_modes(kind: str, modes: Sequence[str] | None) -> tuple[str, ...]:
     """The modes to stream for a target of ``kind``, or ``ValueError`` saying why not."""
     if modes is None:
-        return DEFAULT_GRAPH_MODES if kind == "graph" else ("events",)
+        return DEFAULT_GRAPH_MODES if kind in ("graph", "langgraph") else ("events",)
     unknown = [m for m in modes if m != "events" and m not in GRAPH_MODES]
     if unknown:
         allowed = ", ".join(["events", *sorted(GRAPH_MODES)])
@@ -160,7 +162,7 @@ async def stream_to_bus(
     filters = dict(event_filter or {})
     if kind in ("graph", "runnable"):
         await _stream_native(target, input, bus, kind, wanted, filters)
-    elif kind == "events" and "events" in wanted:
+    elif kind in ("events", "langgraph") and "events" in wanted:
         await _stream_foreign_events(target, input, bus, wanted, filters)
     else:
         await _stream_foreign_graph(target, input, bus, wanted)
