@@ -1,0 +1,131 @@
+"""The Textual app: one frame pump feeding the header, tokens, events, steps and JSON panes.
+
+A timer (30 frames a second) drains the source into the store once and tells each pane
+what changed, inside ``batch_update()``, so the screen is repainted once per frame however
+many parts arrived. Nothing else touches the widgets: the run (or the replay) only fills
+the source.
+"""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer
+
+from streamtui.tui.events_table import EventTable
+from streamtui.tui.filters import FilteredView
+from streamtui.tui.panes import JsonPane, RunHeader, StepTree, TokenPane
+from streamtui.tui.sources import FramePump, ReplaySource, Source
+from streamtui.tui.store import Changes, RunStore
+
+__all__ = ["StreamApp"]
+
+FRAME_RATE = 30
+JSON_EVERY = 6  # frames: the JSON view redraws at most 5 times a second
+
+
+class StreamApp(App[None]):
+    """Watch a run (live or replayed): tokens, events, the run tree, the state."""
+
+    TITLE = "streamtui"
+    CSS = """
+    RunHeader { height: 1; background: $panel; color: $text; padding: 0 1; }
+    #left { width: 3fr; }
+    #right { width: 2fr; }
+    TokenPane, EventTable, StepTree, JsonPane { border: round $primary 50%; }
+    TokenPane:focus, EventTable:focus, StepTree:focus { border: round $accent; }
+    TokenPane { height: 1fr; }
+    EventTable { height: 1fr; }
+    StepTree { height: 1fr; }
+    JsonPane { height: 1fr; overflow: auto; }
+    """
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("space", "toggle_replay", "Play/pause", id="toggle_replay"),
+        Binding("n", "step_replay", "Step", id="step_replay"),
+        Binding("tab", "focus_next", "Next pane", show=False, id="focus_next"),
+    ]
+
+    def __init__(self, source: Source, *, name: str = "run", store: RunStore | None = None) -> None:
+        super().__init__()
+        self.run_name = name
+        self.pump = FramePump(source, store or RunStore())
+        self.store = self.pump.store
+        self.view = FilteredView(self.store)
+        self._frames = 0
+        self._state_dirty = False
+        self.ended = False
+
+    def compose(self) -> ComposeResult:
+        yield RunHeader(id="header")
+        with Horizontal():
+            with Vertical(id="left"):
+                yield TokenPane(id="tokens")
+                yield EventTable(self.view, id="events")
+            with Vertical(id="right"):
+                yield StepTree(id="steps")
+                yield JsonPane(id="json")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for pane_id, title in (
+            ("tokens", "tokens"),
+            ("events", "events"),
+            ("steps", "steps"),
+            ("json", "state"),
+        ):
+            self.query_one(f"#{pane_id}").border_title = title
+        # Held, not queried per frame: cheaper, and safe while the app is closing.
+        self._table = self.query_one(EventTable)
+        self._tokens = self.query_one(TokenPane)
+        self._steps = self.query_one(StepTree)
+        self._state = self.query_one(JsonPane)
+        self._header = self.query_one(RunHeader)
+        self._frame_timer = self.set_interval(1 / FRAME_RATE, self.draw_frame)
+        self._table.focus()
+
+    def draw_frame(self) -> None:
+        """Drain the source once and redraw what changed (the only path to the panes)."""
+        changes = self.pump.tick()
+        self._frames += 1
+        source = self.pump.source
+        if source.finished and not self.ended:
+            self.ended = True
+            if self.store.status == "running":
+                self.store.finish(self._final_status())
+        self._state_dirty = self._state_dirty or changes.state
+        with self.batch_update():
+            self._show(changes)
+            if self._state_dirty and self._frames % JSON_EVERY == 0:
+                self._state_dirty = False
+                if self.store.states:
+                    self._state.show_value(self.store.parts[self.store.states[-1]].data)
+            self._header.show(self.run_name, self.store)
+
+    def _show(self, changes: Changes) -> None:
+        if changes.first < len(self.store.parts):
+            self._table.refresh_rows(self.view.extend())
+        if changes.token_runs:
+            self._tokens.show(self.store, changes)
+        if changes.added_runs or changes.changed_runs or changes.token_runs:
+            self._steps.show(self.store, changes)
+
+    def _final_status(self) -> str:
+        failed = [r for r in self.store.runs.values() if r.status == "failed" and not r.parent_id]
+        return "error" if failed else "done"
+
+    def action_toggle_replay(self) -> None:
+        source = self.pump.source
+        if isinstance(source, ReplaySource):
+            source.toggle()
+
+    def action_step_replay(self) -> None:
+        source = self.pump.source
+        if isinstance(source, ReplaySource):
+            changes = self.store.ingest(source.step())
+            self._state_dirty = self._state_dirty or changes.state
+            self._show(changes)
+
+    def on_unmount(self) -> None:
+        self._frame_timer.stop()

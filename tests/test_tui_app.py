@@ -1,0 +1,77 @@
+"""The Textual app over a replayed run: every pane fills from the one frame pump."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from streamtui.bus import EventBus
+from streamtui.session import stream_to_bus
+from streamtui.tui.app import StreamApp
+from streamtui.tui.events_table import EventTable
+from streamtui.tui.panes import JsonPane, StepTree, TokenPane
+from streamtui.tui.sources import ReplaySource
+
+DEMOS = Path(__file__).resolve().parent.parent / "demos"
+
+
+def recorded_graph_parts() -> list:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tui_research_graph", DEMOS / "research_graph.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.writer_model.first_chunk_latency = 0.0
+    module.writer_model.chunk_latency = 0.0
+
+    async def main() -> list:
+        bus = EventBus()
+        sub = bus.subscribe()
+        await stream_to_bus(module.graph, module.INPUT, bus)
+        bus.close()
+        return sub.drain()
+
+    return asyncio.run(main())
+
+
+def test_a_replayed_graph_run_fills_every_pane():
+    parts = recorded_graph_parts()
+
+    async def scenario() -> None:
+        app = StreamApp(ReplaySource(parts, speed=None), name="research")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            assert app.ended and app.store.status == "done"
+            table = app.query_one(EventTable)
+            assert len(table.view) == len(parts) and table.follow
+            assert table.cursor == len(parts) - 1
+            tokens = "\n".join(app.query_one(TokenPane).lines)
+            assert "write · ScriptedChatModel" in tokens
+            assert "Otters hold hands while sleeping so they do not drift apart." in tokens
+            tree = app.query_one(StepTree)
+            [root] = tree.root.children
+            assert "LangGraph" in str(root.label) and len(root.children) == 4
+            assert str(app.query_one(JsonPane).render()).count("otters") >= 1
+            await pilot.press("up", "up")
+            assert table.cursor == len(parts) - 3 and not table.follow
+
+    asyncio.run(scenario())
+
+
+def test_replay_keys_pause_and_step():
+    parts = recorded_graph_parts()
+
+    async def scenario() -> None:
+        source = ReplaySource(parts, speed=0.001)  # effectively stopped after the first part
+        app = StreamApp(source, name="research")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("space")
+            assert not source.playing
+            await pilot.pause(0.1)
+            shown = len(app.store.parts)
+            assert shown < len(parts)
+            await pilot.press("n", "n")
+            assert len(app.store.parts) == shown + 2
+            assert len(app.query_one(EventTable).view) == shown + 2
+
+    asyncio.run(scenario())
