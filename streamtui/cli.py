@@ -167,14 +167,14 @@ def _finish(finish: Any) -> None:
         _quiet_stdout()
 
 
-def _choose_format(no_tui: bool, fmt: Format | None) -> Format:
-    if fmt is not None:
-        return fmt
-    # The TUI (a later issue) takes over on a terminal; until then a terminal gets the
-    # readable transcript and anything else (a pipe, a file, CI) the JSONL envelope.
-    if not no_tui and sys.stdout.isatty():
-        return Format.pretty
-    return Format.jsonl
+def _use_tui(no_tui: bool, fmt: Format | None) -> bool:
+    """The TUI on a terminal, unless told otherwise (``--no-tui`` or a ``--format``)."""
+    return not no_tui and fmt is None and sys.stdout.isatty() and sys.stdin.isatty()
+
+
+def _choose_format(fmt: Format | None) -> Format:
+    # Without the TUI: JSONL for pipes, files and CI, unless a format was asked for.
+    return fmt if fmt is not None else Format.jsonl
 
 
 # --- commands --------------------------------------------------------------------------
@@ -225,8 +225,6 @@ def run(
         _fail(str(e))
     redactor = Redactor(loaded.secrets)
     log_path = None if no_record else (record or new_run_path(loaded.name))
-    out_format = _choose_format(no_tui, fmt)
-    handle, finish = _printer(out_format, sys.stdout, redactor)
     header = make_header(
         name=loaded.name,
         path=str(loaded.path),
@@ -234,18 +232,20 @@ def run(
         input=value,
         modes=modes,
     )
+    session = {
+        "header": header,
+        "record_to": log_path,
+        "redactor": redactor,
+        "modes": modes,
+        "event_filter": loaded.stream.event_filters(),
+    }
+    if _use_tui(no_tui, fmt):
+        _run_in_tui(loaded.target, value, loaded.name, session, log_path, redactor)
+        return
+    handle, finish = _printer(_choose_format(fmt), sys.stdout, redactor)
     try:
         outcome = asyncio.run(
-            run_session(
-                loaded.target,
-                value,
-                header=header,
-                record_to=log_path,
-                redactor=redactor,
-                consumers=[("stdout", handle)],
-                modes=modes,
-                event_filter=loaded.stream.event_filters(),
-            )
+            run_session(loaded.target, value, consumers=[("stdout", handle)], **session)
         )
     except OSError as e:
         _fail(f"cannot record to {log_path}: {e.strerror or e} (give --record PATH or --no-record)")
@@ -254,6 +254,11 @@ def run(
         kept = f"; the log is kept: {log_path}" if log_path else ""
         _fail(f"interrupted{kept}", EXIT_INTERRUPTED)
     _finish(finish)
+    _report(outcome, log_path, redactor)
+
+
+def _report(outcome: Any, log_path: Path | None, redactor: Any) -> None:
+    """The one-line summary on stderr, and the exit code of a failed run."""
     recording_failed = None
     for name, problem in outcome.consumer_failures:
         if name == "recorder":
@@ -270,6 +275,36 @@ def run(
     if recording_failed is not None:
         problem = f"{type(recording_failed).__name__}: {recording_failed}"
         _fail(f"recording stopped ({problem}); {log_path} is incomplete", EXIT_FAILED)
+
+
+def _run_in_tui(
+    target: Any,
+    value: Any,
+    name: str,
+    session: dict[str, Any],
+    log_path: Path | None,
+    redactor: Any,
+) -> None:
+    """The run as a job of the app: quitting the app mid-run stops it, log kept."""
+    from streamtui.bus import EventBus
+    from streamtui.session import run_session
+    from streamtui.tui.app import StreamApp
+    from streamtui.tui.sources import LiveSource
+
+    bus = EventBus()
+    source = LiveSource(bus.subscribe("coalescing"))
+    job = run_session(target, value, bus=bus, **session)
+    app = StreamApp(source, name=name, job=job)
+    app.run()
+    if app.job_error is not None:
+        error = app.job_error
+        if isinstance(error, OSError):
+            _fail(f"cannot record to {log_path}: {error.strerror or error}")
+        _fail(f"the run could not start: {type(error).__name__}: {error}", EXIT_FAILED)
+    if app.outcome is None:
+        kept = f"; the log is kept: {log_path}" if log_path else ""
+        _fail(f"stopped before the run ended{kept}", EXIT_INTERRUPTED)
+    _report(app.outcome, log_path, redactor)
 
 
 @app.command()
@@ -295,7 +330,15 @@ def replay(
         _fail(str(e))
     for problem in event_log.problems():
         _note(f"streamtui: {problem}")
-    handle, finish = _printer(_choose_format(no_tui, fmt), sys.stdout, None)
+    if _use_tui(no_tui, fmt):
+        from streamtui.tui.app import StreamApp
+        from streamtui.tui.sources import ReplaySource
+
+        spec = event_log.header.get("spec")
+        name = str(spec.get("name", "replay")) if isinstance(spec, dict) else "replay"
+        StreamApp(ReplaySource(parts, factor), name=f"{name} (replay)").run()
+        return
+    handle, finish = _printer(_choose_format(fmt), sys.stdout, None)
     try:
         for part in paced(parts, factor):
             handle([part])

@@ -75,3 +75,41 @@ def test_replay_keys_pause_and_step():
             assert len(app.query_one(EventTable).view) == shown + 2
 
     asyncio.run(scenario())
+
+
+def test_a_live_run_is_a_job_of_the_app_and_quitting_mid_run_keeps_its_log(tmp_path):
+    from streamtui import ScriptedChatModel
+    from streamtui.eventlog import EventLog
+    from streamtui.session import make_header, run_session
+    from streamtui.tui.sources import LiveSource
+
+    def live_app(latency: float, path: Path) -> StreamApp:
+        model = ScriptedChatModel(["one two three four five six"], chunk_latency=latency)
+        bus = EventBus()
+        source = LiveSource(bus.subscribe("coalescing"))
+        header = make_header(name="live", path=None, spec_hash=None, input="go", modes=None)
+        job = run_session(model, "go", header=header, record_to=path, bus=bus)
+        return StreamApp(source, name="live", job=job)
+
+    async def finished() -> None:
+        app = live_app(0.0, tmp_path / "done.jsonl")
+        async with app.run_test(size=(100, 30)) as pilot:
+            for _ in range(50):
+                await pilot.pause(0.05)
+                if app.ended and app.outcome is not None:
+                    break
+            assert app.outcome.status == "done" and app.store.status == "done"
+            assert "one two three four five six" in "\n".join(app.query_one(TokenPane).lines)
+
+    async def quit_early() -> StreamApp:
+        app = live_app(0.2, tmp_path / "stopped.jsonl")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause(0.3)
+            await pilot.press("q")
+        return app
+
+    asyncio.run(finished())
+    app = asyncio.run(quit_early())
+    assert app.outcome is None
+    log = EventLog.open(tmp_path / "stopped.jsonl")
+    assert log.status == "interrupted" and not log.truncated

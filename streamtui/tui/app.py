@@ -8,6 +8,9 @@ the source.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
+from typing import Any
+
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -47,9 +50,21 @@ class StreamApp(App[None]):
         Binding("tab", "focus_next", "Next pane", show=False, id="focus_next"),
     ]
 
-    def __init__(self, source: Source, *, name: str = "run", store: RunStore | None = None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        *,
+        name: str = "run",
+        store: RunStore | None = None,
+        job: Coroutine[Any, Any, Any] | None = None,
+    ) -> None:
+        """``job``: the run itself (``run_session(...)``), started with the app and
+        cancelled if the app quits first — its log is then finished as interrupted."""
         super().__init__()
         self.run_name = name
+        self._job = job
+        self.outcome: Any = None
+        self.job_error: BaseException | None = None
         self.pump = FramePump(source, store or RunStore())
         self.store = self.pump.store
         self.view = FilteredView(self.store)
@@ -84,6 +99,17 @@ class StreamApp(App[None]):
         self._header = self.query_one(RunHeader)
         self._frame_timer = self.set_interval(1 / FRAME_RATE, self.draw_frame)
         self._table.focus()
+        if self._job is not None:
+            self.run_worker(self._run_job(self._job), name="run", exit_on_error=False)
+
+    async def _run_job(self, job: Coroutine[Any, Any, Any]) -> None:
+        try:
+            self.outcome = await job
+        except Exception as e:  # the run's own failures come back in the outcome
+            self.job_error = e
+            self.notify(
+                f"{type(e).__name__}: {e}", title="the run could not start", severity="error"
+            )
 
     def draw_frame(self) -> None:
         """Drain the source once and redraw what changed (the only path to the panes)."""
@@ -112,6 +138,9 @@ class StreamApp(App[None]):
             self._steps.show(self.store, changes)
 
     def _final_status(self) -> str:
+        status = getattr(self.outcome, "status", None)
+        if status is not None:
+            return str(status)
         failed = [r for r in self.store.runs.values() if r.status == "failed" and not r.parent_id]
         return "error" if failed else "done"
 
