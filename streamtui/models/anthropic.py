@@ -10,20 +10,11 @@ tools, no thinking) streams as text, as LangChain's does.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from streamtui.models import errors
-from streamtui.models.base import BaseChatModel
-from streamtui.models.provider import (
-    ClientCache,
-    StreamClock,
-    map_error,
-    resolve_api_key,
-    shows_something,
-    tool_specs,
-)
+from streamtui.models.provider import ProviderChatModel, StreamClock, shows_something, tool_specs
 from streamtui.runtime.messages import (
     AIMessage,
     AIMessageChunk,
@@ -37,12 +28,16 @@ __all__ = ["ChatAnthropic"]
 PROVIDER = "anthropic"
 
 
-class ChatAnthropic(BaseChatModel):
+class ChatAnthropic(ProviderChatModel):
     """A chat model served by Anthropic.
 
     The key comes from ``api_key`` or ``ANTHROPIC_API_KEY``. ``thinking={"type":
     "enabled", "budget_tokens": N}`` streams the model's thinking as separate blocks.
     """
+
+    provider = PROVIDER
+    key_variable = "ANTHROPIC_API_KEY"
+    url_variable = "ANTHROPIC_BASE_URL"
 
     def __init__(
         self,
@@ -60,39 +55,33 @@ class ChatAnthropic(BaseChatModel):
         name: str | None = None,
         disable_streaming: bool = False,
     ) -> None:
-        super().__init__(name=name, disable_streaming=disable_streaming)
-        self.model = model
-        self.model_name = model
-        self._api_key = api_key  # kept private: never part of a repr, an event or a log
-        self.base_url = base_url
+        super().__init__(
+            model,
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=max_retries,
+            timeout=timeout,
+            default_headers=default_headers,
+            model_kwargs=model_kwargs,
+            name=name,
+            disable_streaming=disable_streaming,
+        )
         self.temperature = temperature
         self.max_tokens = max_tokens
-        self.max_retries = max_retries
-        self.timeout = timeout
         self.thinking = thinking
-        self.default_headers = dict(default_headers or {})
-        self.model_kwargs = dict(model_kwargs or {})
-        self._clients = ClientCache(self._new_client)
 
-    def __repr__(self) -> str:
-        return f"ChatAnthropic(model={self.model!r})"
-
-    def _client(self, is_async: bool) -> Any:
-        return self._clients.get(is_async)
-
-    def _new_client(self, is_async: bool) -> Any:
+    def _client_class(self, is_async: bool) -> Any:
         import anthropic
 
-        # The SDK reads ANTHROPIC_BASE_URL too; resolved here so a keyless local server works.
-        base_url = self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
-        key = resolve_api_key(self._api_key, "ANTHROPIC_API_KEY", PROVIDER, base_url)
-        cls = anthropic.AsyncAnthropic if is_async else anthropic.Anthropic
-        return cls(
-            api_key=key,
-            base_url=base_url,
-            max_retries=self.max_retries,
-            timeout=self.timeout,
-            default_headers=self.default_headers or None,
+        return anthropic.AsyncAnthropic if is_async else anthropic.Anthropic
+
+    def _open(self, client: Any, params: dict[str, Any]) -> Any:
+        return client.messages.create(**params)
+
+    def _reader(self, params: dict[str, Any]) -> _AnthropicChunks:
+        # Blocks when thinking or tools can appear; a plain reply streams as text.
+        return _AnthropicChunks(
+            self.model, blocks=bool(params.get("tools") or params.get("thinking"))
         )
 
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> Any:
@@ -142,56 +131,6 @@ class ChatAnthropic(BaseChatModel):
         params["stream"] = True
         return params
 
-    def _stream(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
-    ) -> Iterator[AIMessageChunk]:
-        params = self._params(messages, stop, kwargs)
-        client = self._client(False)  # before the clock: importing the SDK is not waiting
-        chunks = _AnthropicChunks(
-            self.model, blocks=bool(params.get("tools") or params.get("thinking"))
-        )
-        stream = None
-        try:
-            stream = client.messages.create(**params)
-            for event in stream:
-                chunk = chunks.translate(event)
-                if chunk is not None:
-                    yield chunk
-            yield chunks.closing()
-        except Exception as e:
-            mapped = map_error(e, PROVIDER, started=chunks.started)
-            if mapped is None or mapped is e:
-                raise
-            raise mapped from e
-        finally:
-            if stream is not None:
-                stream.close()  # a consumer that stopped early stops the server too
-
-    async def _astream(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
-    ) -> AsyncIterator[AIMessageChunk]:
-        params = self._params(messages, stop, kwargs)
-        client = self._client(True)
-        chunks = _AnthropicChunks(
-            self.model, blocks=bool(params.get("tools") or params.get("thinking"))
-        )
-        stream = None
-        try:
-            stream = await client.messages.create(**params)
-            async for event in stream:
-                chunk = chunks.translate(event)
-                if chunk is not None:
-                    yield chunk
-            yield chunks.closing()
-        except Exception as e:
-            mapped = map_error(e, PROVIDER, started=chunks.started)
-            if mapped is None or mapped is e:
-                raise
-            raise mapped from e
-        finally:
-            if stream is not None:
-                await stream.close()
-
 
 class _AnthropicChunks:
     """Raw stream events to ``AIMessageChunk`` s (``None`` for bookkeeping events)."""
@@ -219,7 +158,11 @@ class _AnthropicChunks:
         self.stopped = False
         self._opaque: set[int] = set()
 
-    def translate(self, event: Any) -> AIMessageChunk | None:
+    def translate(self, event: Any) -> tuple[AIMessageChunk, ...]:
+        chunk = self._translate(event)
+        return () if chunk is None else (chunk,)
+
+    def _translate(self, event: Any) -> AIMessageChunk | None:
         self.started = True
         kind = getattr(event, "type", None)
         chunk: AIMessageChunk | None = None

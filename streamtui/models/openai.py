@@ -11,20 +11,11 @@ call at index 0, odd ``object`` values. ``_OpenAIChunks`` turns raw chunks into
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from streamtui.models import errors
-from streamtui.models.base import BaseChatModel
-from streamtui.models.provider import (
-    ClientCache,
-    StreamClock,
-    map_error,
-    resolve_api_key,
-    shows_something,
-    tool_specs,
-)
+from streamtui.models.provider import ProviderChatModel, StreamClock, shows_something, tool_specs
 from streamtui.runtime.messages import (
     AIMessage,
     AIMessageChunk,
@@ -39,7 +30,7 @@ __all__ = ["ChatOpenAI"]
 PROVIDER = "openai"
 
 
-class ChatOpenAI(BaseChatModel):
+class ChatOpenAI(ProviderChatModel):
     """A chat model served by OpenAI or an OpenAI-compatible server.
 
     The key comes from ``api_key`` or ``OPENAI_API_KEY`` (a custom ``base_url`` may need
@@ -47,6 +38,10 @@ class ChatOpenAI(BaseChatModel):
     a stream that fails after it started raises a ``streamtui.models.errors`` error
     after the chunks already received.
     """
+
+    provider = PROVIDER
+    key_variable = "OPENAI_API_KEY"
+    url_variable = "OPENAI_BASE_URL"
 
     def __init__(
         self,
@@ -65,45 +60,33 @@ class ChatOpenAI(BaseChatModel):
         name: str | None = None,
         disable_streaming: bool = False,
     ) -> None:
-        # streaming=False: stream() gives the whole reply as one chunk, as in LangChain.
-        super().__init__(name=name, disable_streaming=disable_streaming or not streaming)
-        self.model = model
-        self.model_name = model
-        self._api_key = api_key  # kept private: never part of a repr, an event or a log
-        self.base_url = base_url
+        super().__init__(
+            model,
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=max_retries,
+            timeout=timeout,
+            default_headers=default_headers,
+            model_kwargs=model_kwargs,
+            name=name,
+            # streaming=False: stream() gives the whole reply as one chunk, as in LangChain.
+            disable_streaming=disable_streaming or not streaming,
+        )
         self.temperature = temperature
         self.max_tokens = max_tokens
-        self.max_retries = max_retries
-        self.timeout = timeout
         self.streaming = streaming
         self.stream_usage = stream_usage
-        self.default_headers = dict(default_headers or {})
-        self.model_kwargs = dict(model_kwargs or {})
-        self._clients = ClientCache(self._new_client)
 
-    def __repr__(self) -> str:
-        where = f", base_url={self.base_url!r}" if self.base_url else ""
-        return f"ChatOpenAI(model={self.model!r}{where})"
-
-    # --- the SDK client -----------------------------------------------------------------
-
-    def _client(self, is_async: bool) -> Any:
-        return self._clients.get(is_async)
-
-    def _new_client(self, is_async: bool) -> Any:
+    def _client_class(self, is_async: bool) -> Any:
         import openai
 
-        # The SDK reads OPENAI_BASE_URL too; resolved here so a keyless local server works.
-        base_url = self.base_url or os.environ.get("OPENAI_BASE_URL") or None
-        key = resolve_api_key(self._api_key, "OPENAI_API_KEY", PROVIDER, base_url)
-        cls = openai.AsyncOpenAI if is_async else openai.OpenAI
-        return cls(
-            api_key=key,
-            base_url=base_url,
-            max_retries=self.max_retries,
-            timeout=self.timeout,
-            default_headers=self.default_headers or None,
-        )
+        return openai.AsyncOpenAI if is_async else openai.OpenAI
+
+    def _open(self, client: Any, params: dict[str, Any]) -> Any:
+        return client.chat.completions.create(**params)
+
+    def _reader(self, params: dict[str, Any]) -> _OpenAIChunks:
+        return _OpenAIChunks(self.model)
 
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> Any:
         """A copy that offers ``tools`` (streamtui tools, functions, dicts) to the model."""
@@ -135,51 +118,6 @@ class ChatOpenAI(BaseChatModel):
         if self.stream_usage:
             params["stream_options"] = {"include_usage": True}
         return params
-
-    # --- streaming ----------------------------------------------------------------------
-
-    def _stream(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
-    ) -> Iterator[AIMessageChunk]:
-        params = self._params(messages, stop, kwargs)
-        client = self._client(False)  # before the clock: importing the SDK is not waiting
-        chunks = _OpenAIChunks(self.model)
-        stream = None
-        try:
-            stream = client.chat.completions.create(**params)
-            for raw in stream:
-                yield from chunks.translate(raw)
-            yield chunks.closing()
-        except Exception as e:
-            mapped = map_error(e, PROVIDER, started=chunks.started)
-            if mapped is None or mapped is e:
-                raise
-            raise mapped from e
-        finally:
-            if stream is not None:
-                stream.close()  # a consumer that stopped early stops the server too
-
-    async def _astream(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
-    ) -> AsyncIterator[AIMessageChunk]:
-        params = self._params(messages, stop, kwargs)
-        client = self._client(True)
-        chunks = _OpenAIChunks(self.model)
-        stream = None
-        try:
-            stream = await client.chat.completions.create(**params)
-            async for raw in stream:
-                for chunk in chunks.translate(raw):
-                    yield chunk
-            yield chunks.closing()
-        except Exception as e:
-            mapped = map_error(e, PROVIDER, started=chunks.started)
-            if mapped is None or mapped is e:
-                raise
-            raise mapped from e
-        finally:
-            if stream is not None:
-                await stream.close()
 
 
 class _OpenAIChunks:

@@ -13,13 +13,21 @@ import json
 import os
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, NoReturn, Protocol
 
 from streamtui.models import errors
-from streamtui.runtime.messages import AIMessageChunk
+from streamtui.models.base import BaseChatModel
+from streamtui.runtime.messages import AIMessageChunk, BaseMessage
 
-__all__ = ["ClientCache", "StreamClock", "map_error", "resolve_api_key", "tool_specs"]
+__all__ = [
+    "ClientCache",
+    "ProviderChatModel",
+    "StreamClock",
+    "map_error",
+    "resolve_api_key",
+    "tool_specs",
+]
 
 
 def resolve_api_key(api_key: str | None, env_var: str, provider: str, base_url: str | None) -> str:
@@ -246,3 +254,130 @@ def tool_specs(tools: Sequence[Any]) -> list[dict[str, Any]]:
         else:
             raise TypeError(f"cannot make a tool of {item!r}: give a @tool, a function or a dict")
     return specs
+
+
+class StreamReader(Protocol):
+    """Turns one provider's raw stream items into ``AIMessageChunk`` s."""
+
+    started: bool
+
+    def translate(self, raw: Any) -> Iterable[AIMessageChunk]: ...
+
+    def closing(self) -> AIMessageChunk: ...
+
+
+class ProviderChatModel(BaseChatModel):
+    """What a chat model on a provider SDK shares: the key, the clients, and the one
+    streaming loop (sync and async) with its error mapping and early close. A provider
+    says how to build its request (``_params``), send it (``_open``) and read the stream
+    (``_reader``)."""
+
+    provider: ClassVar[str]
+    key_variable: ClassVar[str]
+    url_variable: ClassVar[str]
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        max_retries: int,
+        timeout: float | None,
+        default_headers: dict[str, str] | None,
+        model_kwargs: dict[str, Any] | None,
+        name: str | None,
+        disable_streaming: bool,
+    ) -> None:
+        super().__init__(name=name, disable_streaming=disable_streaming)
+        self.model = model
+        self.model_name = model
+        self._api_key = api_key  # kept private: never part of a repr, an event or a log
+        self.base_url = base_url
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self.default_headers = dict(default_headers or {})
+        self.model_kwargs = dict(model_kwargs or {})
+        self._clients = ClientCache(self._new_client)
+
+    def __repr__(self) -> str:
+        where = f", base_url={self.base_url!r}" if self.base_url else ""
+        return f"{type(self).__name__}(model={self.model!r}{where})"
+
+    # --- what a provider supplies ---------------------------------------------------
+
+    def _client_class(self, is_async: bool) -> Any:
+        raise NotImplementedError
+
+    def _params(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _open(self, client: Any, params: dict[str, Any]) -> Any:
+        """Send the request: the stream (sync) or an awaitable of it (async)."""
+        raise NotImplementedError
+
+    def _reader(self, params: dict[str, Any]) -> StreamReader:
+        raise NotImplementedError
+
+    # --- shared ---------------------------------------------------------------------
+
+    def _client(self, is_async: bool) -> Any:
+        return self._clients.get(is_async)
+
+    def _new_client(self, is_async: bool) -> Any:
+        # The SDKs read the base-URL variable too; resolved here so that a keyless local
+        # server works.
+        base_url = self.base_url or os.environ.get(self.url_variable) or None
+        key = resolve_api_key(self._api_key, self.key_variable, self.provider, base_url)
+        return self._client_class(is_async)(
+            api_key=key,
+            base_url=base_url,
+            max_retries=self.max_retries,
+            timeout=self.timeout,
+            default_headers=self.default_headers or None,
+        )
+
+    def _raise_typed(self, error: Exception, reader: StreamReader) -> NoReturn:
+        mapped = map_error(error, self.provider, started=reader.started)
+        if mapped is None or mapped is error:
+            raise error
+        raise mapped from error
+
+    def _stream(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> Iterator[AIMessageChunk]:
+        params = self._params(messages, stop, kwargs)
+        client = self._client(False)  # before the clock: importing the SDK is not waiting
+        reader = self._reader(params)
+        stream = None
+        try:
+            stream = self._open(client, params)
+            for raw in stream:
+                yield from reader.translate(raw)
+            yield reader.closing()
+        except Exception as e:
+            self._raise_typed(e, reader)
+        finally:
+            if stream is not None:
+                stream.close()  # a consumer that stopped early stops the server too
+
+    async def _astream(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AsyncIterator[AIMessageChunk]:
+        params = self._params(messages, stop, kwargs)
+        client = self._client(True)
+        reader = self._reader(params)
+        stream = None
+        try:
+            stream = await self._open(client, params)
+            async for raw in stream:
+                for chunk in reader.translate(raw):
+                    yield chunk
+            yield reader.closing()
+        except Exception as e:
+            self._raise_typed(e, reader)
+        finally:
+            if stream is not None:
+                await stream.close()
