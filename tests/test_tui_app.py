@@ -113,3 +113,46 @@ def test_a_live_run_is_a_job_of_the_app_and_quitting_mid_run_keeps_its_log(tmp_p
     assert app.outcome is None
     log = EventLog.open(tmp_path / "stopped.jsonl")
     assert log.status == "interrupted" and not log.truncated
+
+
+def test_inspect_a_part_filter_by_a_run_and_search():
+    from streamtui.tui.inspect import Inspector
+
+    parts = recorded_graph_parts()
+
+    async def scenario() -> None:
+        app = StreamApp(ReplaySource(parts, speed=None), name="research")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            table = app.query_one(EventTable)
+            await pilot.press("enter")
+            assert isinstance(app.screen, Inspector)
+            payload = str(app.screen.query_one("#payload").render())
+            assert '"event": "on_chain_end"' in payload and '"name": "LangGraph"' in payload
+            await pilot.press("escape")
+            assert not isinstance(app.screen, Inspector)
+            # Select the "write" node in the tree: the table shows only its subtree.
+            tree = app.query_one(StepTree)
+            tree.focus()
+            write = tree.root.children[0].children[3]
+            tree.select_node(write)
+            await pilot.pause(0.1)
+            names = {app.store.parts[i].data["name"] for i in table.view.positions}
+            assert names == {"write", "ScriptedChatModel"}
+            assert "run write" in table.border_subtitle
+            await pilot.press("i")
+            assert isinstance(app.screen, Inspector)
+            assert "Otters hold hands" in str(app.screen.query_one("#payload").render())
+            await pilot.press("escape")
+            # Search, then clear everything.
+            table.focus()
+            await pilot.press("escape")
+            assert len(table.view) == len(parts)
+            await pilot.press("slash")
+            await pilot.press(*"searched")
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            assert 0 < len(table.view) < len(parts)
+            assert all("searched" in str(app.store.parts[i].data) for i in table.view.positions)
+
+    asyncio.run(scenario())

@@ -9,6 +9,7 @@ the source.
 from __future__ import annotations
 
 from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any
 
 from textual.app import App, ComposeResult
@@ -17,7 +18,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
 from streamtui.tui.events_table import EventTable
-from streamtui.tui.filters import FilteredView
+from streamtui.tui.filters import FilteredView, PartFilter
+from streamtui.tui.inspect import Inspector, SearchPrompt, part_payload, run_payload
 from streamtui.tui.panes import JsonPane, RunHeader, StepTree, TokenPane
 from streamtui.tui.sources import FramePump, ReplaySource, Source
 from streamtui.tui.store import Changes, RunStore
@@ -45,6 +47,9 @@ class StreamApp(App[None]):
     """
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("enter,i", "inspect", "Inspect", id="inspect"),
+        Binding("slash", "search", "Search", id="search"),
+        Binding("escape", "clear_filter", "All events", id="clear_filter"),
         Binding("space", "toggle_replay", "Play/pause", id="toggle_replay"),
         Binding("n", "step_replay", "Step", id="step_replay"),
         Binding("tab", "focus_next", "Next pane", show=False, id="focus_next"),
@@ -155,6 +160,50 @@ class StreamApp(App[None]):
             changes = self.store.ingest(source.step())
             self._state_dirty = self._state_dirty or changes.state
             self._show(changes)
+
+    # --- inspect and filter ---------------------------------------------------------
+
+    def action_inspect(self) -> None:
+        """The whole payload of the selected run (tree) or part (table)."""
+        if self.focused is self._steps:
+            node = self._steps.cursor_node
+            run_id = node.data if node is not None else None
+            if run_id in self.store.runs:
+                self.push_screen(
+                    Inspector(" > ".join(self.store.path(run_id)), run_payload(self.store, run_id))
+                )
+            return
+        position = self._table.selected_position()
+        if position is not None:
+            part = self.store.parts[position]
+            self.push_screen(Inspector(f"part {part.seq}", part_payload(part)))
+
+    def on_tree_node_selected(self, message: StepTree.NodeSelected[str]) -> None:
+        """Selecting a run shows only its events (and those of the runs under it)."""
+        run_id = message.node.data
+        if run_id in self.store.runs:
+            self._apply(replace(self.view.filter, run=run_id))
+
+    def action_search(self) -> None:
+        self.push_screen(SearchPrompt(self.view.filter.text), self._searched)
+
+    def _searched(self, text: str | None) -> None:
+        if text is not None:
+            self._apply(replace(self.view.filter, text=text.strip()))
+
+    def action_clear_filter(self) -> None:
+        self._apply(PartFilter())
+
+    def _apply(self, wanted: PartFilter) -> None:
+        self.view.set_filter(wanted)
+        self._table.follow = True
+        self._table.unseen = 0
+        self._table.refresh_rows(0)
+        shown = [f"run {self.store.runs[wanted.run].name}"] if wanted.run in self.store.runs else []
+        shown += [f"'{wanted.text}'"] if wanted.text else []
+        self._table.border_subtitle = (
+            ("filter: " + ", ".join(shown) + " (Esc: all)") if shown else ""
+        )
 
     def on_unmount(self) -> None:
         self._frame_timer.stop()
