@@ -156,3 +156,26 @@ def test_inspect_a_part_filter_by_a_run_and_search():
             assert all("searched" in str(app.store.parts[i].data) for i in table.view.positions)
 
     asyncio.run(scenario())
+
+
+def test_one_action_list_feeds_the_keys_the_help_screen_and_the_palette():
+    from streamtui.tui.actions import ACTIONS, ActionCommands, HelpScreen
+
+    parts = recorded_graph_parts()
+
+    async def scenario() -> None:
+        app = StreamApp(ReplaySource(parts, speed=None), name="research")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.2)
+            bound = {b.id for b in app.BINDINGS}
+            assert bound == {a.id for a in ACTIONS}
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            shown = str(app.screen.query_one("#keys").render())
+            assert all(a.description in shown for a in ACTIONS)
+            await pilot.press("escape")
+            provider = ActionCommands(app.screen)
+            hits = [hit async for hit in provider.search("search the")]
+            assert [str(h.text) for h in hits] == ["Search the events"]
+
+    asyncio.run(scenario())

@@ -13,10 +13,10 @@ from dataclasses import replace
 from typing import Any
 
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
+from streamtui.tui.actions import ActionCommands, HelpScreen, bindings
 from streamtui.tui.events_table import EventTable
 from streamtui.tui.filters import FilteredView, PartFilter
 from streamtui.tui.inspect import Inspector, SearchPrompt, part_payload, run_payload
@@ -45,15 +45,8 @@ class StreamApp(App[None]):
     StepTree { height: 1fr; }
     JsonPane { height: 1fr; overflow: auto; }
     """
-    BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("enter,i", "inspect", "Inspect", id="inspect"),
-        Binding("slash", "search", "Search", id="search"),
-        Binding("escape", "clear_filter", "All events", id="clear_filter"),
-        Binding("space", "toggle_replay", "Play/pause", id="toggle_replay"),
-        Binding("n", "step_replay", "Step", id="step_replay"),
-        Binding("tab", "focus_next", "Next pane", show=False, id="focus_next"),
-    ]
+    BINDINGS = bindings()
+    COMMANDS = App.COMMANDS | {ActionCommands}
 
     def __init__(
         self,
@@ -183,6 +176,12 @@ class StreamApp(App[None]):
         run_id = message.node.data
         if run_id in self.store.runs:
             self._apply(replace(self.view.filter, run=run_id))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_follow_events(self) -> None:
+        self._table.action_follow()
 
     def action_search(self) -> None:
         self.push_screen(SearchPrompt(self.view.filter.text), self._searched)

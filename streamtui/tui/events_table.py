@@ -33,7 +33,6 @@ class EventTable(ScrollView, can_focus=True):
     BINDINGS = [
         Binding("up", "move_cursor(-1)", "Up", show=False),
         Binding("down", "move_cursor(1)", "Down", show=False),
-        Binding("end", "follow", "Follow", show=False),
     ]
 
     cursor: reactive[int] = reactive(0)
