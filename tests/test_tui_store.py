@@ -318,3 +318,14 @@ def test_live_source_drains_a_coalescing_subscription_per_frame():
     pump.tick()
     bus.close()
     assert source.finished and pump.store.runs and pump.frames == 1
+
+
+def test_a_burst_is_spread_over_frames():
+    from streamtui.tui.sources import FramePump, ReplaySource
+
+    pump = FramePump(ReplaySource(timed_parts(10), speed=None), per_frame=4)
+    seen = []
+    while not pump.finished:
+        pump.tick()
+        seen.append(len(pump.store.parts))
+    assert seen == [4, 8, 10] and pump.behind == 0

@@ -113,8 +113,7 @@ class StreamApp(App[None]):
         """Drain the source once and redraw what changed (the only path to the panes)."""
         changes = self.pump.tick()
         self._frames += 1
-        source = self.pump.source
-        if source.finished and not self.ended:
+        if self.pump.finished and not self.ended:
             self.ended = True
             if self.store.status == "running":
                 self.store.finish(self._final_status())

@@ -134,22 +134,38 @@ class ReplaySource:
 
 
 class FramePump:
-    """Moves what the source has due into the store, once per frame."""
+    """Moves what the source has due into the store, once per frame — at most
+    ``per_frame`` parts, so a burst (a replay at full speed, a run that got ahead) is
+    spread over frames instead of freezing one."""
 
     def __init__(
         self,
         source: Source,
         store: RunStore | None = None,
         clock: Callable[[], float] = time.monotonic,
+        per_frame: int = 20_000,
     ) -> None:
         self.source = source
         self.store = store or RunStore()
         self._clock = clock
+        self.per_frame = per_frame
+        self._carried: list[Part] = []
         self.frames = 0
 
+    @property
+    def behind(self) -> int:
+        """Parts taken from the source but not yet shown."""
+        return len(self._carried)
+
+    @property
+    def finished(self) -> bool:
+        return self.source.finished and not self._carried
+
     def tick(self) -> Changes:
-        parts = self.source.take(self._clock())
         self.frames += 1
+        parts = self._carried + self.source.take(self._clock())
+        self._carried = parts[self.per_frame :]
+        parts = parts[: self.per_frame]
         if not parts:
             return Changes(first=len(self.store.parts))
         return self.store.ingest(parts)
