@@ -205,6 +205,9 @@ def run(
         typer.Option("--record", help="Record the run here (default .streamtui/runs/)."),
     ] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not record the run.")] = False,
+    theme: Annotated[
+        str | None, typer.Option("--theme", help="The TUI's theme (t cycles).")
+    ] = None,
 ) -> None:
     """Run a chain or graph and stream it."""
     from streamtui.envelope import Redactor
@@ -240,7 +243,7 @@ def run(
         "event_filter": loaded.stream.event_filters(),
     }
     if _use_tui(no_tui, fmt):
-        _run_in_tui(loaded.target, value, loaded.name, session, log_path, redactor)
+        _run_in_tui(loaded.target, value, loaded.name, session, log_path, redactor, theme)
         return
     handle, finish = _printer(_choose_format(fmt), sys.stdout, redactor)
     try:
@@ -284,6 +287,7 @@ def _run_in_tui(
     session: dict[str, Any],
     log_path: Path | None,
     redactor: Any,
+    theme: str | None,
 ) -> None:
     """The run as a job of the app: quitting the app mid-run stops it, log kept."""
     from streamtui.bus import EventBus
@@ -294,7 +298,7 @@ def _run_in_tui(
     bus = EventBus()
     source = LiveSource(bus.subscribe("coalescing"))
     job = run_session(target, value, bus=bus, **session)
-    app = StreamApp(source, name=name, job=job)
+    app = StreamApp(source, name=name, job=job, theme=theme)
     app.run()
     if app.job_error is not None:
         error = app.job_error
@@ -317,6 +321,9 @@ def replay(
         str, typer.Option("--speed", help="Playback speed: a factor like 2 or 0.5, or 'max'.")
     ] = "1",
     fmt: Annotated[Format | None, typer.Option("--format", "-f", help="jsonl or pretty.")] = None,
+    theme: Annotated[
+        str | None, typer.Option("--theme", help="The TUI's theme (t cycles).")
+    ] = None,
 ) -> None:
     """Print a recorded run again, paced as it was recorded."""
     from streamtui.eventlog import EventLog, EventLogError, resolve_log
@@ -336,7 +343,7 @@ def replay(
 
         spec = event_log.header.get("spec")
         name = str(spec.get("name", "replay")) if isinstance(spec, dict) else "replay"
-        StreamApp(ReplaySource(parts, factor), name=f"{name} (replay)").run()
+        StreamApp(ReplaySource(parts, factor), name=f"{name} (replay)", theme=theme).run()
         return
     handle, finish = _printer(_choose_format(fmt), sys.stdout, None)
     try:

@@ -179,3 +179,39 @@ def test_one_action_list_feeds_the_keys_the_help_screen_and_the_palette():
             assert [str(h.text) for h in hits] == ["Search the events"]
 
     asyncio.run(scenario())
+
+
+def test_theme_files_are_checked_and_a_bad_one_is_skipped_with_its_reason(tmp_path):
+    from streamtui.tui.theme_files import BUILT_IN, ThemeProblem, load_theme, load_themes
+
+    (tmp_path / "typo.toml").write_text('name = "x"\nprimary = "#fff"\nprimray = "#000"\n')
+    (tmp_path / "colour.toml").write_text('name = "y"\nprimary = "blurple-ish"\n')
+    (tmp_path / "broken.toml").write_text('name = "z\n')
+    (tmp_path / "ok.toml").write_text('name = "mine"\nprimary = "#336699"\ndark = false\n')
+    themes, problems = load_themes([BUILT_IN, tmp_path])
+    assert {"streamtui-dark", "streamtui-light", "streamtui-high-contrast", "mine"} <= set(themes)
+    reasons = {p.path.name: p.message for p in problems}
+    assert "unknown key 'primray'" in reasons["typo.toml"]
+    assert "primary = 'blurple-ish' is not a colour" in reasons["colour.toml"]
+    assert "not valid TOML" in reasons["broken.toml"] and "line 1" in reasons["broken.toml"]
+    assert isinstance(load_theme(tmp_path / "colour.toml"), ThemeProblem)
+
+
+def test_the_app_uses_the_theme_asked_for_or_falls_back_with_a_notice():
+    parts = recorded_graph_parts()
+
+    async def scenario(theme: str) -> tuple[str, list[str]]:
+        app = StreamApp(ReplaySource(parts, speed=None), name="r", theme=theme)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause(0.1)
+            chosen = app.theme
+            notices = [n.message for n in app._notifications]
+            await pilot.press("t")
+            assert app.theme != chosen  # t moves to the next theme
+        return chosen, notices
+
+    chosen, notices = asyncio.run(scenario("streamtui-light"))
+    assert chosen == "streamtui-light" and not notices
+    chosen, notices = asyncio.run(scenario("no-such-theme"))
+    assert chosen == "streamtui-dark"
+    assert any("no theme named 'no-such-theme'" in n for n in notices)

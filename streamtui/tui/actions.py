@@ -39,6 +39,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("toggle_replay", "space", "Play or pause a replay", "toggle_replay"),
     Action("step_replay", "n", "Step a replay one part", "step_replay"),
     Action("next_pane", "tab", "Next pane", "focus_next", footer=False),
+    Action("next_theme", "t", "Next theme", "next_theme", footer=False),
 )
 
 

@@ -23,6 +23,7 @@ from streamtui.tui.inspect import Inspector, SearchPrompt, part_payload, run_pay
 from streamtui.tui.panes import JsonPane, RunHeader, StepTree, TokenPane
 from streamtui.tui.sources import FramePump, ReplaySource, Source
 from streamtui.tui.store import Changes, RunStore
+from streamtui.tui.theme_files import DEFAULT_THEME, load_themes
 
 __all__ = ["StreamApp"]
 
@@ -55,10 +56,12 @@ class StreamApp(App[None]):
         name: str = "run",
         store: RunStore | None = None,
         job: Coroutine[Any, Any, Any] | None = None,
+        theme: str | None = None,
     ) -> None:
         """``job``: the run itself (``run_session(...)``), started with the app and
         cancelled if the app quits first — its log is then finished as interrupted."""
         super().__init__()
+        self._wanted_theme = theme
         self.run_name = name
         self._job = job
         self.outcome: Any = None
@@ -81,7 +84,31 @@ class StreamApp(App[None]):
                 yield JsonPane(id="json")
         yield Footer()
 
+    def _use_themes(self) -> None:
+        """Register every theme file; pick the one asked for, or say why not and fall
+        back to the default."""
+        themes, problems = load_themes()
+        for theme in themes.values():
+            self.register_theme(theme)
+        wanted = self._wanted_theme or DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            names = ", ".join(sorted(themes))
+            problems.append(f"no theme named {wanted!r} (themes: {names}); using {DEFAULT_THEME}")
+            self.theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else self.theme
+        for problem in problems:
+            self.notify(str(problem), title="theme", severity="warning", timeout=8)
+
+    def action_next_theme(self) -> None:
+        names = sorted(n for n in self.available_themes if n.startswith("streamtui-")) or sorted(
+            self.available_themes
+        )
+        at = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(at + 1) % len(names)]
+
     def on_mount(self) -> None:
+        self._use_themes()
         for pane_id, title in (
             ("tokens", "tokens"),
             ("events", "events"),
