@@ -19,6 +19,7 @@ in the same order. No Textual here.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import threading
 import time
@@ -35,7 +36,7 @@ Policy = Literal["lossless", "coalescing", "latest"]
 _TOKEN_EVENTS = frozenset({"on_chat_model_stream", "on_llm_stream"})
 
 
-class Subscription:
+class Subscription(abc.ABC):
     """A subscriber's queue of parts. Consumers ``drain()`` (non-blocking, e.g. once per
     frame) or ``wait()`` (blocking, from a writer thread) and then drain."""
 
@@ -50,14 +51,14 @@ class Subscription:
         self.dropped = 0
         """Parts folded into others (coalescing) or replaced (latest); 0 when lossless."""
 
-    def _offer(self, part: Part) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _offer(self, part: Part) -> None: ...
 
-    def _take(self) -> list[Part]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _take(self) -> list[Part]: ...
 
-    def pending(self) -> int:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def pending(self) -> int: ...
 
     def drain(self) -> list[Part]:
         """Everything waiting, oldest first; ``[]`` when nothing is."""

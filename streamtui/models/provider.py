@@ -7,6 +7,7 @@ turns either SDK's exceptions (and the raw transport errors they let through) in
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import email.utils
 import json
@@ -266,7 +267,7 @@ class StreamReader(Protocol):
     def closing(self) -> AIMessageChunk: ...
 
 
-class ProviderChatModel(BaseChatModel):
+class ProviderChatModel(BaseChatModel, abc.ABC):
     """What a chat model on a provider SDK shares: the key, the clients, and the one
     streaming loop (sync and async) with its error mapping and early close. A provider
     says how to build its request (``_params``), send it (``_open``) and read the stream
@@ -306,20 +307,21 @@ class ProviderChatModel(BaseChatModel):
 
     # --- what a provider supplies ---------------------------------------------------
 
-    def _client_class(self, is_async: bool) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _client_class(self, is_async: bool) -> Any: ...
 
+    @abc.abstractmethod
     def _params(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
-        raise NotImplementedError
+    ) -> dict[str, Any]: ...
 
+    @abc.abstractmethod
     def _open(self, client: Any, params: dict[str, Any]) -> Any:
         """Send the request: the stream (sync) or an awaitable of it (async)."""
-        raise NotImplementedError
+        ...
 
-    def _reader(self, params: dict[str, Any]) -> StreamReader:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _reader(self, params: dict[str, Any]) -> StreamReader: ...
 
     # --- shared ---------------------------------------------------------------------
 
