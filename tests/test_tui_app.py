@@ -34,13 +34,22 @@ def recorded_graph_parts() -> list:
     return asyncio.run(main())
 
 
+async def until(pilot, done, timeout: float = 10.0) -> None:
+    """Frames until ``done()`` — never a fixed sleep, which a busy machine can outrun."""
+    for _ in range(int(timeout / 0.02)):
+        if done():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the app did not get there in time")
+
+
 def test_a_replayed_graph_run_fills_every_pane():
     parts = recorded_graph_parts()
 
     async def scenario() -> None:
         app = StreamApp(ReplaySource(parts, speed=None), name="research")
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
+            await until(pilot, lambda: app.ended)
             assert app.ended and app.store.status == "done"
             table = app.query_one(EventTable)
             assert len(table.view) == len(parts) and table.follow
@@ -67,7 +76,7 @@ def test_replay_keys_pause_and_step():
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("space")
             assert not source.playing
-            await pilot.pause(0.1)
+            await until(pilot, lambda: app.pump.frames > 2)
             shown = len(app.store.parts)
             assert shown < len(parts)
             await pilot.press("n", "n")
@@ -94,17 +103,14 @@ def test_a_live_run_is_a_job_of_the_app_and_quitting_mid_run_keeps_its_log(tmp_p
     async def finished() -> None:
         app = live_app(0.0, tmp_path / "done.jsonl")
         async with app.run_test(size=(100, 30)) as pilot:
-            for _ in range(50):
-                await pilot.pause(0.05)
-                if app.ended and app.outcome is not None:
-                    break
+            await until(pilot, lambda: app.ended and app.outcome is not None)
             assert app.outcome.status == "done" and app.store.status == "done"
             assert "one two three four five six" in "\n".join(app.query_one(TokenPane).lines)
 
     async def quit_early() -> StreamApp:
-        app = live_app(0.2, tmp_path / "stopped.jsonl")
+        app = live_app(1.0, tmp_path / "stopped.jsonl")  # a 6 s run: q comes well before its end
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause(0.3)
+            await until(pilot, lambda: app.pump.frames > 3)
             await pilot.press("q")
         return app
 
@@ -123,7 +129,7 @@ def test_inspect_a_part_filter_by_a_run_and_search():
     async def scenario() -> None:
         app = StreamApp(ReplaySource(parts, speed=None), name="research")
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
+            await until(pilot, lambda: app.ended)
             table = app.query_one(EventTable)
             await pilot.press("enter")
             assert isinstance(app.screen, Inspector)
@@ -136,7 +142,7 @@ def test_inspect_a_part_filter_by_a_run_and_search():
             tree.focus()
             write = tree.root.children[0].children[3]
             tree.select_node(write)
-            await pilot.pause(0.1)
+            await until(pilot, lambda: "run write" in (table.border_subtitle or ""))
             names = {app.store.parts[i].data["name"] for i in table.view.positions}
             assert names == {"write", "ScriptedChatModel"}
             assert "run write" in table.border_subtitle
@@ -151,7 +157,7 @@ def test_inspect_a_part_filter_by_a_run_and_search():
             await pilot.press("slash")
             await pilot.press(*"searched")
             await pilot.press("enter")
-            await pilot.pause(0.1)
+            await until(pilot, lambda: len(table.view) < len(parts))
             assert 0 < len(table.view) < len(parts)
             assert all("searched" in str(app.store.parts[i].data) for i in table.view.positions)
 
@@ -166,7 +172,7 @@ def test_one_action_list_feeds_the_keys_the_help_screen_and_the_palette():
     async def scenario() -> None:
         app = StreamApp(ReplaySource(parts, speed=None), name="research")
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.2)
+            await until(pilot, lambda: app.ended)
             bound = {b.id for b in app.BINDINGS}
             assert bound == {a.id for a in ACTIONS}
             await pilot.press("question_mark")

@@ -147,7 +147,8 @@ class StreamApp(App[None]):
         self._state_dirty = self._state_dirty or changes.state
         with self.batch_update():
             self._show(changes)
-            if self._state_dirty and self._frames % JSON_EVERY == 0:
+            # Throttled while parts stream in; the final state is always drawn.
+            if self._state_dirty and (self._frames % JSON_EVERY == 0 or self.ended):
                 self._state_dirty = False
                 if self.store.states:
                     self._state.show_value(self.store.parts[self.store.states[-1]].data)
