@@ -36,8 +36,37 @@ ACTIONS: tuple[Action, ...] = (
     Action("search", "slash", "Search the events", "search"),
     Action("clear_filter", "escape", "Show all events", "clear_filter", footer=False),
     Action("follow", "end", "Follow the newest event", "follow_events", footer=False),
+    Action("filter", "f", "Filter the events by type, name, tag or run", "filter"),
+    Action("copy", "c", "Copy the selected event or run (works over SSH)", "copy"),
+    Action("export", "x", "Export the shown events as JSONL or Markdown", "export"),
     Action("toggle_replay", "space", "Play or pause a replay", "toggle_replay"),
-    Action("step_replay", "n", "Step a replay one part", "step_replay"),
+    Action("step_replay", "n,full_stop", "Step a replay one part forward", "step_replay"),
+    Action("step_back", "b,comma", "Step a replay one part back", "step_back", footer=False),
+    Action("faster", "plus,equals_sign", "Replay faster", "replay_faster", footer=False),
+    Action("slower", "minus", "Replay slower", "replay_slower", footer=False),
+    Action("seek_start", "home", "Replay from the start", "seek_start", footer=False),
+    Action("seek_end", "G", "Jump to the end of a replay", "seek_end", footer=False),
+    Action("seek_here", "g", "Replay up to the selected event", "seek_here", footer=False),
+    Action("maximize", "m", "Maximise or restore the focused pane", "toggle_maximize"),
+    Action(
+        "toggle_tokens", "1", "Show or hide the tokens pane", "toggle_pane('tokens')", footer=False
+    ),
+    Action(
+        "toggle_events", "2", "Show or hide the events pane", "toggle_pane('events')", footer=False
+    ),
+    Action(
+        "toggle_steps", "3", "Show or hide the steps pane", "toggle_pane('steps')", footer=False
+    ),
+    Action("toggle_json", "4", "Show or hide the state pane", "toggle_pane('json')", footer=False),
+    Action("narrow_left", "less_than_sign", "Move the divider left", "resize(-1)", footer=False),
+    Action("widen_left", "greater_than_sign", "Move the divider right", "resize(1)", footer=False),
+    Action(
+        "state_diff",
+        "d",
+        "State: show what changed from the step before",
+        "toggle_diff",
+        footer=False,
+    ),
     Action("next_pane", "tab", "Next pane", "focus_next", footer=False),
     Action("next_theme", "t", "Next theme", "next_theme", footer=False),
 )
@@ -57,6 +86,14 @@ def _key_names(keys: str) -> str:
         "escape": "Esc",
         "enter": "Enter",
         "space": "Space",
+        "full_stop": ".",
+        "comma": ",",
+        "plus": "+",
+        "equals_sign": "=",
+        "minus": "-",
+        "home": "Home",
+        "less_than_sign": "<",
+        "greater_than_sign": ">",
     }
     return " / ".join(names.get(k, k) for k in keys.split(","))
 
