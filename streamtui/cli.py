@@ -17,6 +17,7 @@ import json
 import os
 import re
 import sys
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
@@ -167,9 +168,61 @@ def _finish(finish: Any) -> None:
         _quiet_stdout()
 
 
-def _use_tui(no_tui: bool, fmt: Format | None) -> bool:
-    """The TUI on a terminal, unless told otherwise (``--no-tui`` or a ``--format``)."""
+def _use_tui(no_tui: bool, fmt: Format | None, screenshot: Path | None = None) -> bool:
+    """The TUI on a terminal, unless told otherwise (``--no-tui`` or a ``--format``);
+    ``--screenshot`` runs it headless, terminal or not."""
+    if screenshot is not None:
+        if no_tui or fmt is not None:
+            _fail("--screenshot draws the TUI; it cannot be combined with --no-tui or --format")
+        return True
     return not no_tui and fmt is None and sys.stdout.isatty() and sys.stdin.isatty()
+
+
+ThemeOption = Annotated[str | None, typer.Option("--theme", help="The TUI's theme (t cycles).")]
+ScreenshotOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--screenshot",
+        help="Draw the TUI headless and save an SVG of it here when the run ends.",
+    ),
+]
+SizeOption = Annotated[
+    str, typer.Option("--size", help="Terminal size for --screenshot: COLSxROWS.")
+]
+
+
+@dataclass(frozen=True)
+class UiOptions:
+    """How to open the TUI: theme, and for a screenshot the file and the size."""
+
+    theme: str | None
+    screenshot: Path | None
+    size: tuple[int, int] | None
+
+
+def _ui_options(theme: str | None, screenshot: Path | None, size: str) -> UiOptions:
+    cols, _, rows = size.lower().partition("x")
+    if not (
+        cols.isdigit() and rows.isdigit() and 40 <= int(cols) <= 1000 and 10 <= int(rows) <= 500
+    ):
+        _fail(f"--size {size!r}: give columns x rows, like 120x36 (at least 40x10)")
+    if screenshot is not None:
+        if screenshot.suffix.lower() != ".svg":
+            _fail(f"--screenshot {screenshot}: the screenshot is an SVG; end the name in .svg")
+        if not screenshot.parent.is_dir():
+            _fail(f"--screenshot {screenshot}: no folder {screenshot.parent} to save it in")
+    return UiOptions(theme, screenshot, (int(cols), int(rows)) if screenshot else None)
+
+
+def _launch(app: Any, ui: UiOptions) -> None:
+    """Run the app: on the terminal, or headless for a screenshot."""
+    if ui.screenshot is None:
+        app.run()
+        return
+    app.run(headless=True, size=ui.size)
+    if app.screenshot_error:
+        _fail(app.screenshot_error)
+    _note(f"-- screenshot saved: {ui.screenshot}")
 
 
 def _choose_format(fmt: Format | None) -> Format:
@@ -205,9 +258,9 @@ def run(
         typer.Option("--record", help="Record the run here (default .streamtui/runs/)."),
     ] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not record the run.")] = False,
-    theme: Annotated[
-        str | None, typer.Option("--theme", help="The TUI's theme (t cycles).")
-    ] = None,
+    theme: ThemeOption = None,
+    screenshot: ScreenshotOption = None,
+    size: SizeOption = "120x36",
 ) -> None:
     """Run a chain or graph and stream it."""
     from streamtui.envelope import Redactor
@@ -242,8 +295,9 @@ def run(
         "modes": modes,
         "event_filter": loaded.stream.event_filters(),
     }
-    if _use_tui(no_tui, fmt):
-        _run_in_tui(loaded.target, value, loaded.name, session, log_path, redactor, theme)
+    if _use_tui(no_tui, fmt, screenshot):
+        ui = _ui_options(theme, screenshot, size)
+        _run_in_tui(loaded.target, value, loaded.name, session, log_path, redactor, ui)
         return
     handle, finish = _printer(_choose_format(fmt), sys.stdout, redactor)
     try:
@@ -287,7 +341,7 @@ def _run_in_tui(
     session: dict[str, Any],
     log_path: Path | None,
     redactor: Any,
-    theme: str | None,
+    ui: UiOptions,
 ) -> None:
     """The run as a job of the app: quitting the app mid-run stops it, log kept."""
     from streamtui.bus import EventBus
@@ -298,8 +352,8 @@ def _run_in_tui(
     bus = EventBus()
     source = LiveSource(bus.subscribe("coalescing"))
     job = run_session(target, value, bus=bus, **session)
-    app = StreamApp(source, name=name, job=job, theme=theme)
-    app.run()
+    app = StreamApp(source, name=name, job=job, theme=ui.theme, screenshot=ui.screenshot)
+    _launch(app, ui)
     if app.job_error is not None:
         error = app.job_error
         if isinstance(error, OSError):
@@ -321,11 +375,11 @@ def replay(
         str, typer.Option("--speed", help="Playback speed: a factor like 2 or 0.5, or 'max'.")
     ] = "1",
     fmt: Annotated[Format | None, typer.Option("--format", "-f", help="jsonl or pretty.")] = None,
-    theme: Annotated[
-        str | None, typer.Option("--theme", help="The TUI's theme (t cycles).")
-    ] = None,
+    theme: ThemeOption = None,
+    screenshot: ScreenshotOption = None,
+    size: SizeOption = "120x36",
 ) -> None:
-    """Print a recorded run again, paced as it was recorded."""
+    """Replay a recorded run in the TUI (or print it), paced as it was recorded."""
     from streamtui.eventlog import EventLog, EventLogError, resolve_log
     from streamtui.eventlog import replay as paced
 
@@ -337,13 +391,20 @@ def replay(
         _fail(str(e))
     for problem in event_log.problems():
         _note(f"streamtui: {problem}")
-    if _use_tui(no_tui, fmt):
+    if _use_tui(no_tui, fmt, screenshot):
         from streamtui.tui.app import StreamApp
         from streamtui.tui.sources import ReplaySource
 
+        ui = _ui_options(theme, screenshot, size)
         spec = event_log.header.get("spec")
         name = str(spec.get("name", "replay")) if isinstance(spec, dict) else "replay"
-        StreamApp(ReplaySource(parts, factor), name=f"{name} (replay)", theme=theme).run()
+        app = StreamApp(
+            ReplaySource(parts, factor),
+            name=f"{name} (replay)",
+            theme=ui.theme,
+            screenshot=ui.screenshot,
+        )
+        _launch(app, ui)
         return
     handle, finish = _printer(_choose_format(fmt), sys.stdout, None)
     try:

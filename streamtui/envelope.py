@@ -24,6 +24,7 @@ __all__ = [
     "decode_data",
     "encode_line",
     "error_info",
+    "jsonable",
     "line_bytes",
     "parse_line",
 ]
@@ -242,6 +243,15 @@ def encode_line(part: Part, redactor: Redactor | None = None) -> str:
             )
     line = head + body + "}"
     return line if redactor is None else redactor(line)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data, exactly as a log line would hold it (messages and
+    documents as their tagged dicts): what the UI pretty-prints and compares."""
+    try:
+        return json.loads(_encode(value))
+    except Exception:
+        return json.loads(_safe_encode(_string_keys(value)))
 
 
 def _safe_default(obj: Any) -> Any:

@@ -54,13 +54,13 @@ def test_a_replayed_graph_run_fills_every_pane():
             table = app.query_one(EventTable)
             assert len(table.view) == len(parts) and table.follow
             assert table.cursor == len(parts) - 1
-            tokens = "\n".join(app.query_one(TokenPane).lines)
+            tokens = app.query_one(TokenPane).plain_text()
             assert "write · ScriptedChatModel" in tokens
             assert "Otters hold hands while sleeping so they do not drift apart." in tokens
             tree = app.query_one(StepTree)
             [root] = tree.root.children
             assert "LangGraph" in str(root.label) and len(root.children) == 4
-            assert str(app.query_one(JsonPane).render()).count("otters") >= 1
+            assert app.query_one(JsonPane).plain_text().count("otters") >= 1
             await pilot.press("up", "up")
             assert table.cursor == len(parts) - 3 and not table.follow
 
@@ -105,7 +105,7 @@ def test_a_live_run_is_a_job_of_the_app_and_quitting_mid_run_keeps_its_log(tmp_p
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: app.ended and app.outcome is not None)
             assert app.outcome.status == "done" and app.store.status == "done"
-            assert "one two three four five six" in "\n".join(app.query_one(TokenPane).lines)
+            assert "one two three four five six" in app.query_one(TokenPane).plain_text()
 
     async def quit_early() -> StreamApp:
         app = live_app(1.0, tmp_path / "stopped.jsonl")  # a 6 s run: q comes well before its end
@@ -142,10 +142,10 @@ def test_inspect_a_part_filter_by_a_run_and_search():
             tree.focus()
             write = tree.root.children[0].children[3]
             tree.select_node(write)
-            await until(pilot, lambda: "run write" in (table.border_subtitle or ""))
+            await until(pilot, lambda: "run LangGraph > write" in (table.border_subtitle or ""))
             names = {app.store.parts[i].data["name"] for i in table.view.positions}
             assert names == {"write", "ScriptedChatModel"}
-            assert "run write" in table.border_subtitle
+            assert "run LangGraph > write" in app.query_one(TokenPane).border_subtitle
             await pilot.press("i")
             assert isinstance(app.screen, Inspector)
             assert "Otters hold hands" in str(app.screen.query_one("#payload").render())

@@ -1,34 +1,43 @@
-"""The Textual app: one frame pump feeding the header, tokens, events, steps and JSON panes.
+"""The Textual app: one frame pump feeding the header, tokens, events, steps and state.
 
 A timer (30 frames a second) drains the source into the store once and tells each pane
 what changed, inside ``batch_update()``, so the screen is repainted once per frame however
 many parts arrived. Nothing else touches the widgets: the run (or the replay) only fills
-the source.
+the source. Every key is an action from ``actions.ACTIONS``.
 """
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Coroutine
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Footer
 
 from streamtui.tui.actions import ActionCommands, HelpScreen, bindings
+from streamtui.tui.dialogs import ExportPrompt, FilterScreen
 from streamtui.tui.events_table import EventTable
-from streamtui.tui.filters import FilteredView, PartFilter
+from streamtui.tui.export import default_export_path, export_view, filter_words
+from streamtui.tui.filters import FilteredView, PartFilter, filter_choices
 from streamtui.tui.inspect import Inspector, SearchPrompt, part_payload, run_payload
 from streamtui.tui.panes import JsonPane, RunHeader, StepTree, TokenPane
 from streamtui.tui.sources import FramePump, ReplaySource, Source
+from streamtui.tui.state_view import snapshot
 from streamtui.tui.store import Changes, RunStore
 from streamtui.tui.theme_files import DEFAULT_THEME, load_themes
 
 __all__ = ["StreamApp"]
 
 FRAME_RATE = 30
-JSON_EVERY = 6  # frames: the JSON view redraws at most 5 times a second
+JSON_EVERY = 6  # frames: the state pane redraws at most 5 times a second while streaming
+PANES = {"tokens": "tokens", "events": "events", "steps": "steps", "json": "state"}
 
 
 class StreamApp(App[None]):
@@ -36,15 +45,13 @@ class StreamApp(App[None]):
 
     TITLE = "streamtui"
     CSS = """
-    RunHeader { height: 1; background: $panel; color: $text; padding: 0 1; }
     #left { width: 3fr; }
     #right { width: 2fr; }
-    TokenPane, EventTable, StepTree, JsonPane { border: round $primary 50%; }
-    TokenPane:focus, EventTable:focus, StepTree:focus { border: round $accent; }
-    TokenPane { height: 1fr; }
-    EventTable { height: 1fr; }
-    StepTree { height: 1fr; }
-    JsonPane { height: 1fr; overflow: auto; }
+    TokenPane, EventTable, StepTree, JsonPane { border: round $primary 50%; height: 1fr; }
+    TokenPane:focus, EventTable:focus, StepTree:focus, JsonPane:focus {
+        border: round $accent;
+    }
+    RunHeader { background: $panel; color: $text; padding: 0 1; }
     """
     BINDINGS = bindings()
     COMMANDS = App.COMMANDS | {ActionCommands}
@@ -57,25 +64,32 @@ class StreamApp(App[None]):
         store: RunStore | None = None,
         job: Coroutine[Any, Any, Any] | None = None,
         theme: str | None = None,
+        screenshot: Path | None = None,
     ) -> None:
         """``job``: the run itself (``run_session(...)``), started with the app and
-        cancelled if the app quits first — its log is then finished as interrupted."""
+        cancelled if the app quits first — its log is then finished as interrupted.
+        ``screenshot``: save an SVG there once the run (or replay) has ended, then quit."""
         super().__init__()
         self._wanted_theme = theme
         self.run_name = name
         self._job = job
+        self._job_done = job is None
         self.outcome: Any = None
         self.job_error: BaseException | None = None
+        self.screenshot_path = screenshot
         self.pump = FramePump(source, store or RunStore())
         self.store = self.pump.store
         self.view = FilteredView(self.store)
+        self.selected_run: str | None = None
         self._frames = 0
-        self._state_dirty = False
+        self._state_dirty = True
+        self._rates: deque[tuple[float, int]] = deque(maxlen=FRAME_RATE * 2)
+        self._left_share = 60  # percent of the width the left column takes
         self.ended = False
 
     def compose(self) -> ComposeResult:
         yield RunHeader(id="header")
-        with Horizontal():
+        with Horizontal(id="columns"):
             with Vertical(id="left"):
                 yield TokenPane(id="tokens")
                 yield EventTable(self.view, id="events")
@@ -83,6 +97,23 @@ class StreamApp(App[None]):
                 yield StepTree(id="steps")
                 yield JsonPane(id="json")
         yield Footer()
+
+    # --- start, themes ------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._use_themes()
+        for pane_id, title in PANES.items():
+            self.query_one(f"#{pane_id}").border_title = title
+        # Held, not queried per frame: cheaper, and safe while the app is closing.
+        self._table = self.query_one(EventTable)
+        self._tokens = self.query_one(TokenPane)
+        self._steps = self.query_one(StepTree)
+        self._state = self.query_one(JsonPane)
+        self._header = self.query_one(RunHeader)
+        self._frame_timer = self.set_interval(1 / FRAME_RATE, self.draw_frame)
+        self._table.focus()
+        if self._job is not None:
+            self.run_worker(self._run_job(self._job), name="run", exit_on_error=False)
 
     def _use_themes(self) -> None:
         """Register every theme file; pick the one asked for, or say why not and fall
@@ -106,26 +137,7 @@ class StreamApp(App[None]):
         )
         at = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(at + 1) % len(names)]
-
-    def on_mount(self) -> None:
-        self._use_themes()
-        for pane_id, title in (
-            ("tokens", "tokens"),
-            ("events", "events"),
-            ("steps", "steps"),
-            ("json", "state"),
-        ):
-            self.query_one(f"#{pane_id}").border_title = title
-        # Held, not queried per frame: cheaper, and safe while the app is closing.
-        self._table = self.query_one(EventTable)
-        self._tokens = self.query_one(TokenPane)
-        self._steps = self.query_one(StepTree)
-        self._state = self.query_one(JsonPane)
-        self._header = self.query_one(RunHeader)
-        self._frame_timer = self.set_interval(1 / FRAME_RATE, self.draw_frame)
-        self._table.focus()
-        if self._job is not None:
-            self.run_worker(self._run_job(self._job), name="run", exit_on_error=False)
+        self.notify(f"theme: {self.theme}", timeout=2)
 
     async def _run_job(self, job: Coroutine[Any, Any, Any]) -> None:
         try:
@@ -135,24 +147,29 @@ class StreamApp(App[None]):
             self.notify(
                 f"{type(e).__name__}: {e}", title="the run could not start", severity="error"
             )
+        finally:
+            self._job_done = True
+
+    # --- the frame ----------------------------------------------------------------
 
     def draw_frame(self) -> None:
         """Drain the source once and redraw what changed (the only path to the panes)."""
         changes = self.pump.tick()
         self._frames += 1
-        if self.pump.finished and not self.ended:
+        ending = self.pump.finished and self._job_done and not self.ended
+        if ending:
             self.ended = True
             if self.store.status == "running":
                 self.store.finish(self._final_status())
-        self._state_dirty = self._state_dirty or changes.state
         with self.batch_update():
             self._show(changes)
-            # Throttled while parts stream in; the final state is always drawn.
-            if self._state_dirty and (self._frames % JSON_EVERY == 0 or self.ended):
-                self._state_dirty = False
-                if self.store.states:
-                    self._state.show_value(self.store.parts[self.store.states[-1]].data)
-            self._header.show(self.run_name, self.store)
+            if ending:
+                self._steps.refresh_labels(self.store)
+            self._draw_state(force=ending)
+            self._draw_header()
+        if ending and self.screenshot_path is not None:
+            # A few frames for the last layout (scroll positions, the footer) to settle.
+            self.set_timer(0.25, self._save_screenshot)
 
     def _show(self, changes: Changes) -> None:
         if changes.first < len(self.store.parts):
@@ -161,6 +178,34 @@ class StreamApp(App[None]):
             self._tokens.show(self.store, changes)
         if changes.added_runs or changes.changed_runs or changes.token_runs:
             self._steps.show(self.store, changes)
+        self._state_dirty = self._state_dirty or bool(changes)
+
+    def _draw_state(self, force: bool = False) -> None:
+        # Throttled while parts stream in; the final state is always drawn.
+        if self._state_dirty and (force or self._frames % JSON_EVERY == 0):
+            self._state_dirty = False
+            self._state.show(snapshot(self.store, self.selected_run))
+
+    def _draw_header(self) -> None:
+        now = time.monotonic()
+        self._rates.append((now, len(self.store.parts)))
+        while len(self._rates) > 2 and now - self._rates[0][0] > 1.0:
+            self._rates.popleft()
+        (t0, n0), (t1, n1) = self._rates[0], self._rates[-1]
+        rate = (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
+        extra = []
+        source = self.pump.source
+        if isinstance(source, ReplaySource):
+            total = len(source.parts)
+            mark = "▶" if source.playing and not source.finished else "‖"
+            speed = "max" if source.speed is None else f"{source.speed:g}x"
+            end = source.parts[-1].ts if total else 0.0
+            extra.append(
+                f"{mark} {speed} {source.position}/{total} {source.recorded_time:.1f}/{end:.1f}s"
+            )
+        if self.pump.behind:
+            extra.append(f"{self.pump.behind} queued")
+        self._header.show(self.run_name, self.store, extra, rate)
 
     def _final_status(self) -> str:
         status = getattr(self.outcome, "status", None)
@@ -169,46 +214,201 @@ class StreamApp(App[None]):
         failed = [r for r in self.store.runs.values() if r.status == "failed" and not r.parent_id]
         return "error" if failed else "done"
 
-    def action_toggle_replay(self) -> None:
+    def _save_screenshot(self) -> None:
+        path = self.screenshot_path
+        assert path is not None
+        try:
+            self.save_screenshot(filename=path.name, path=str(path.parent or Path(".")))
+        except OSError as e:
+            self.screenshot_error = f"cannot write {path}: {e.strerror or e}"
+        self.exit()
+
+    screenshot_error: str | None = None
+
+    # --- replay -------------------------------------------------------------------
+
+    def _replay(self) -> ReplaySource | None:
         source = self.pump.source
         if isinstance(source, ReplaySource):
+            return source
+        self.notify("only a replay can be paused, stepped or sought", timeout=3)
+        return None
+
+    def action_toggle_replay(self) -> None:
+        if source := self._replay():
             source.toggle()
+            self._draw_header()
 
     def action_step_replay(self) -> None:
-        source = self.pump.source
-        if isinstance(source, ReplaySource):
-            changes = self.store.ingest(source.step())
-            self._state_dirty = self._state_dirty or changes.state
+        if source := self._replay():
+            self._show(self.store.ingest(source.step()))
+            self._draw_state(force=True)
+            self._draw_header()
+
+    def action_step_back(self) -> None:
+        if source := self._replay():
+            source.pause()
+            self._restart(max(0, source.position - 1))
+
+    def action_replay_faster(self) -> None:
+        if source := self._replay():
+            source.faster()
+            self._draw_header()
+
+    def action_replay_slower(self) -> None:
+        if source := self._replay():
+            source.slower()
+            self._draw_header()
+
+    def action_seek_start(self) -> None:
+        if self._replay():
+            self._restart(0)
+
+    def action_seek_end(self) -> None:
+        if source := self._replay():
+            self._restart(len(source.parts))
+
+    def action_seek_here(self) -> None:
+        """Replay up to the selected event (inclusive) and pause there."""
+        source = self._replay()
+        position = self._table.selected_position()
+        if source is not None and position is not None:
+            source.pause()
+            self._restart(position + 1)
+
+    def _restart(self, position: int) -> None:
+        """Show the replay as it was after ``position`` parts: a fresh store (a store
+        only grows), every pane redrawn from it."""
+        changes = self.pump.restart(position)
+        self.store = self.pump.store
+        self.view = FilteredView(self.store, self.view.filter)
+        self.view.extend()
+        self._table.view = self.view
+        if self.selected_run not in self.store.runs:
+            self.selected_run = None
+        self._tokens.reset()
+        self._tokens.set_runs(self.store.subtree(self.selected_run) if self.selected_run else None)
+        self._steps.reset()
+        self.ended = False
+        with self.batch_update():
+            self._table.refresh_rows(0)
             self._show(changes)
+            self._draw_state(force=True)
+            self._draw_header()
 
-    # --- inspect and filter ---------------------------------------------------------
+    # --- layout -------------------------------------------------------------------
 
-    def action_inspect(self) -> None:
-        """The whole payload of the selected run (tree) or part (table)."""
+    def action_toggle_maximize(self) -> None:
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+        elif isinstance(self.focused, Widget):
+            screen.maximize(self.focused)
+
+    def action_toggle_pane(self, pane_id: str) -> None:
+        pane = self.query_one(f"#{pane_id}")
+        shown = [p for p in PANES if self.query_one(f"#{p}").display]
+        if pane.display and shown == [pane_id]:
+            self.notify("the last pane stays shown", timeout=2)
+            return
+        pane.display = not pane.display
+        for column in ("#left", "#right"):
+            box = self.query_one(column)
+            box.display = any(child.display for child in box.children)
+        self._size_columns()
+        if pane.display:
+            pane.focus()
+        elif self.focused is None or not self.focused.display:
+            self.screen.focus_next()
+
+    def action_resize(self, delta: int) -> None:
+        """Move the divider between the columns by a tenth of the width."""
+        self._left_share = min(85, max(15, self._left_share + 10 * delta))
+        self._size_columns()
+
+    def _size_columns(self) -> None:
+        left, right = self.query_one("#left"), self.query_one("#right")
+        both = left.display and right.display
+        left.styles.width = f"{self._left_share}%" if both else "1fr"
+        right.styles.width = "1fr"
+
+    def action_toggle_diff(self) -> None:
+        self._state.diff_mode = not self._state.diff_mode
+
+    # --- inspect, copy, export ------------------------------------------------------
+
+    def _selection_payload(self) -> tuple[str, str] | None:
+        """(title, text) of what is selected: a run in the tree, else the event under the
+        table's cursor; in the state pane, what it shows."""
         if self.focused is self._steps:
             node = self._steps.cursor_node
             run_id = node.data if node is not None else None
             if run_id in self.store.runs:
-                self.push_screen(
-                    Inspector(" > ".join(self.store.path(run_id)), run_payload(self.store, run_id))
-                )
-            return
+                return " > ".join(self.store.path(run_id)), run_payload(self.store, run_id)
+            return None
+        if self.focused is self._state:
+            shown = self._state.snapshot
+            return (shown.title if shown else "state"), self._state.plain_text()
+        if self.focused is self._tokens:
+            return "tokens", self._tokens.plain_text()
         position = self._table.selected_position()
-        if position is not None:
-            part = self.store.parts[position]
-            self.push_screen(Inspector(f"part {part.seq}", part_payload(part)))
+        if position is None:
+            return None
+        part = self.store.parts[position]
+        return f"part {part.seq}", part_payload(part)
+
+    def action_inspect(self) -> None:
+        """The whole payload of the selected run (tree) or part (table)."""
+        selected = self._selection_payload()
+        if selected is not None:
+            self.push_screen(Inspector(*selected))
+
+    def action_copy(self) -> None:
+        """Copy through the terminal's clipboard escape (OSC 52): works over SSH."""
+        selected = self._selection_payload()
+        if selected is None:
+            self.notify("nothing selected to copy", timeout=3)
+            return
+        title, text = selected
+        self.copy_to_clipboard(text)
+        self.notify(f"copied {title} ({len(text)} characters)", timeout=3)
+
+    def action_export(self) -> None:
+        path = str(default_export_path(self.run_name))
+        self.push_screen(ExportPrompt(path, len(self.view)), self._export_to)
+
+    def _export_to(self, path: str | None) -> None:
+        if not path:
+            return
+        try:
+            count = export_view(
+                self.store,
+                list(self.view.positions),
+                Path(path).expanduser(),
+                name=self.run_name,
+                wanted=self.view.filter,
+            )
+        except OSError as e:
+            self.notify(f"cannot write {path}: {e.strerror or e}", severity="error")
+            return
+        self.notify(f"exported {count} events to {path}", timeout=5)
 
     def on_tree_node_selected(self, message: StepTree.NodeSelected[str]) -> None:
-        """Selecting a run shows only its events (and those of the runs under it)."""
+        """Selecting a run narrows the other panes to it (and the runs under it)."""
         run_id = message.node.data
         if run_id in self.store.runs:
             self._apply(replace(self.view.filter, run=run_id))
+
+    # --- filter -------------------------------------------------------------------
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
     def action_follow_events(self) -> None:
-        self._table.action_follow()
+        if self.focused is self._tokens:
+            self._tokens.action_follow()
+        else:
+            self._table.action_follow()
 
     def action_search(self) -> None:
         self.push_screen(SearchPrompt(self.view.filter.text), self._searched)
@@ -216,6 +416,13 @@ class StreamApp(App[None]):
     def _searched(self, text: str | None) -> None:
         if text is not None:
             self._apply(replace(self.view.filter, text=text.strip()))
+
+    def action_filter(self) -> None:
+        self.push_screen(FilterScreen(self.view.filter, filter_choices(self.store)), self._filtered)
+
+    def _filtered(self, wanted: PartFilter | None) -> None:
+        if wanted is not None:
+            self._apply(wanted)
 
     def action_clear_filter(self) -> None:
         self._apply(PartFilter())
@@ -225,10 +432,17 @@ class StreamApp(App[None]):
         self._table.follow = True
         self._table.unseen = 0
         self._table.refresh_rows(0)
-        shown = [f"run {self.store.runs[wanted.run].name}"] if wanted.run in self.store.runs else []
-        shown += [f"'{wanted.text}'"] if wanted.text else []
-        self._table.border_subtitle = (
-            ("filter: " + ", ".join(shown) + " (Esc: all)") if shown else ""
+        run = wanted.run if wanted.run in self.store.runs else None
+        if run != self.selected_run:
+            self.selected_run = run
+            self._tokens.set_runs(self.store.subtree(run) if run else None)
+            self._state_dirty = True
+            self._draw_state(force=True)
+        words = filter_words(self.store, wanted)
+        # Titles read markup: names from the run go in as Text.
+        self._table.border_subtitle = Text(f"filter: {words} (Esc: all)") if words else None
+        self._tokens.border_subtitle = (
+            Text(f"run {' > '.join(self.store.path(run))} (Esc: all)") if run else None
         )
 
     def on_unmount(self) -> None:

@@ -9,8 +9,8 @@ turns it off and the title counts what arrived since.
 from __future__ import annotations
 
 from rich.segment import Segment
-from rich.style import Style
 from textual.binding import Binding
+from textual.events import Click
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -20,7 +20,17 @@ from streamtui.tui.filters import FilteredView, row
 
 __all__ = ["EventTable"]
 
-_WIDTHS = (7, 9, 22, 20, 28)  # seq, time, event, name, run path; the summary takes the rest
+# seq, time, event, name, run path; the summary takes the rest. Narrow panes drop the
+# run path, then the name, so the summary keeps some room from 80 columns up.
+_WIDTHS = (7, 9, 22, 20, 28)
+_NARROW = (7, 9, 22, 16, 0)
+_NARROWEST = (6, 8, 20, 0, 0)
+
+
+def widths_for(width: int) -> tuple[int, ...]:
+    if width >= 120:
+        return _WIDTHS
+    return _NARROW if width >= 80 else _NARROWEST
 
 
 def _cell(text: str, width: int) -> str:
@@ -33,6 +43,9 @@ class EventTable(ScrollView, can_focus=True):
     BINDINGS = [
         Binding("up", "move_cursor(-1)", "Up", show=False),
         Binding("down", "move_cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("ctrl+home", "move_cursor(-1_000_000_000)", "First", show=False),
     ]
 
     cursor: reactive[int] = reactive(0)
@@ -45,10 +58,10 @@ class EventTable(ScrollView, can_focus=True):
 
     def refresh_rows(self, added: int) -> None:
         """New rows arrived (``added`` passed the filter): resize, follow, redraw."""
-        self.virtual_size = Size(self.size.width, len(self.view))
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.view))
         if self.follow:
             self.cursor = max(0, len(self.view) - 1)
-            self.scroll_end(animate=False, immediate=True)
+            self.scroll_end(animate=False)
         else:
             self.unseen += added
         self.border_title = self._title()
@@ -62,15 +75,16 @@ class EventTable(ScrollView, can_focus=True):
         _, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
+        base = self.rich_style
         if index >= len(self.view):
-            return Strip.blank(width)
+            return Strip.blank(width, base)
         store = self.view.store
         cells = row(store, store.parts[self.view.positions[index]], width)
-        text = "".join(_cell(c, w) for c, w in zip(cells, _WIDTHS)) + cells.summary
+        text = "".join(_cell(c, w) for c, w in zip(cells, widths_for(width)) if w) + cells.summary
         style = (
-            self.get_component_rich_style("event-table--cursor")
+            base + self.get_component_rich_style("event-table--cursor")
             if index == self.cursor
-            else Style()
+            else base
         )
         kind = cells.kind
         if kind.endswith("_error"):
@@ -80,9 +94,19 @@ class EventTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"event-table--cursor", "event-table--error"}
 
     DEFAULT_CSS = """
+    EventTable { overflow-x: hidden; }
     EventTable > .event-table--cursor { background: $accent 40%; }
     EventTable > .event-table--error { color: $error; }
     """
+
+    def on_click(self, event: Click) -> None:
+        """A click selects the row under the pointer; a double click inspects it."""
+        _, top = self.scroll_offset
+        index = top + event.y
+        if 0 <= index < len(self.view):
+            self.action_move_cursor(index - self.cursor)
+            if event.chain >= 2:
+                self.app.run_action("inspect")
 
     def action_move_cursor(self, delta: int) -> None:
         if not len(self.view):
@@ -94,6 +118,9 @@ class EventTable(ScrollView, can_focus=True):
         self.scroll_to_region_for(self.cursor)
         self.border_title = self._title()
         self.refresh()
+
+    def action_page(self, direction: int) -> None:
+        self.action_move_cursor(direction * max(1, self.size.height - 1))
 
     def scroll_to_region_for(self, index: int) -> None:
         _, top = self.scroll_offset

@@ -14,7 +14,7 @@ from streamtui.envelope import Part
 from streamtui.transcript import chunk_pieces, one_line, printable
 from streamtui.tui.store import RunStore
 
-__all__ = ["FilteredView", "PartFilter", "Row", "kind_of", "row"]
+__all__ = ["FilterChoices", "FilteredView", "PartFilter", "Row", "filter_choices", "kind_of", "row"]
 
 
 def kind_of(part: Part) -> str:
@@ -146,3 +146,32 @@ def _event_summary(kind: str, payload: Any) -> str:
         if key in payload:
             return one_line(payload[key])
     return one_line(payload)
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What there is to filter by in a store, each value with how many parts (or runs)
+    carry it: the filter dialog's lists."""
+
+    kinds: list[tuple[str, int]]
+    names: list[tuple[str, int]]
+    tags: list[tuple[str, int]]
+
+
+def filter_choices(store: RunStore) -> FilterChoices:
+    """Event types and graph modes by part count; run names and tags by run count."""
+    kinds = {kind: len(p) for kind, p in store.by_event.items()}
+    kinds.update({mode: len(p) for mode, p in store.by_mode.items() if mode != "events"})
+    names: dict[str, int] = {}
+    tags: dict[str, int] = {}
+    for run in store.runs.values():
+        names[run.name] = names.get(run.name, 0) + 1
+        first = store.parts[run.parts[0]].data if run.parts else None
+        run_tags = first.get("tags") if isinstance(first, dict) else None
+        for tag in run_tags if isinstance(run_tags, list) else ():
+            tags[str(tag)] = tags.get(str(tag), 0) + 1
+
+    def ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    return FilterChoices(ranked(kinds), ranked(names), ranked(tags))

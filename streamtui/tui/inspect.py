@@ -53,7 +53,10 @@ def run_payload(store: RunStore, run_id: str) -> str:
 class Inspector(ModalScreen[None]):
     """A full payload, scrollable; Escape closes it."""
 
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="inspector.close")]
+    BINDINGS = [
+        Binding("escape,q,enter", "dismiss", "Close", id="inspector.close"),
+        Binding("c", "copy", "Copy", id="inspector.copy"),
+    ]
     DEFAULT_CSS = """
     Inspector { align: center middle; }
     Inspector > VerticalScroll {
@@ -68,8 +71,13 @@ class Inspector(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
-            scroll.border_title = self.title_text
+            scroll.border_title = Text(printable(self.title_text))
             yield Static(Text(printable(self.body)), id="payload")
+
+    def action_copy(self) -> None:
+        """Through the terminal's clipboard escape (OSC 52), so it works over SSH."""
+        self.app.copy_to_clipboard(self.body)
+        self.notify(f"copied {len(self.body)} characters", timeout=3)
 
 
 class SearchPrompt(ModalScreen[str | None]):
