@@ -388,8 +388,9 @@ class StreamApp(App[None]):
                 name=self.run_name,
                 wanted=self.view.filter,
             )
-        except OSError as e:
-            self.notify(f"cannot write {path}: {e.strerror or e}", severity="error")
+        except (OSError, ValueError) as e:  # ValueError: a NUL in the path
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+            self.notify(f"cannot write {path}: {reason}", severity="error")
             return
         self.notify(f"exported {count} events to {path}", timeout=5)
 

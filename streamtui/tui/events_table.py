@@ -99,14 +99,14 @@ class EventTable(ScrollView, can_focus=True):
     EventTable > .event-table--error { color: $error; }
     """
 
-    def on_click(self, event: Click) -> None:
+    async def on_click(self, event: Click) -> None:
         """A click selects the row under the pointer; a double click inspects it."""
         _, top = self.scroll_offset
         index = top + event.y
         if 0 <= index < len(self.view):
             self.action_move_cursor(index - self.cursor)
             if event.chain >= 2:
-                self.app.run_action("inspect")
+                await self.app.run_action("inspect")
 
     def action_move_cursor(self, delta: int) -> None:
         if not len(self.view):

@@ -73,7 +73,14 @@ class RunHeader(Static):
             text.append("\n")
             style = self.get_component_rich_style("run-header--error")
             text.append(printable(failure), style=style)
-        self.update(text)
+        if text != self._shown:
+            # Only on a change, and a relayout only when the line count changes: 30
+            # layouts a second would keep the screen busy for nothing.
+            grows = self._shown is None or self._shown.plain.count("\n") != text.plain.count("\n")
+            self._shown = text
+            self.update(text, layout=grows)
+
+    _shown: Text | None = None
 
 
 def failure_line(store: RunStore) -> str:
