@@ -6,11 +6,11 @@ import asyncio
 from pathlib import Path
 
 from streamtui.bus import EventBus
-from streamtui.session import stream_to_bus
 from streamtui.tui.app import StreamApp
 from streamtui.tui.events_table import EventTable
 from streamtui.tui.panes import JsonPane, StepTree, TokenPane
 from streamtui.tui.sources import ReplaySource
+from tests.tui_support import bus_parts, until
 
 DEMOS = Path(__file__).resolve().parent.parent / "demos"
 
@@ -24,23 +24,7 @@ def recorded_graph_parts() -> list:
     module.writer_model.first_chunk_latency = 0.0
     module.writer_model.chunk_latency = 0.0
 
-    async def main() -> list:
-        bus = EventBus()
-        sub = bus.subscribe()
-        await stream_to_bus(module.graph, module.INPUT, bus)
-        bus.close()
-        return sub.drain()
-
-    return asyncio.run(main())
-
-
-async def until(pilot, done, timeout: float = 10.0) -> None:
-    """Frames until ``done()`` — never a fixed sleep, which a busy machine can outrun."""
-    for _ in range(int(timeout / 0.02)):
-        if done():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the app did not get there in time")
+    return bus_parts(module.graph, module.INPUT)
 
 
 def test_a_replayed_graph_run_fills_every_pane():

@@ -11,10 +11,8 @@ from pathlib import Path
 from textual.app import App, ComposeResult
 
 from streamtui import AIMessageChunk, ChatPromptTemplate, RunnableLambda, ScriptedChatModel
-from streamtui.bus import EventBus
 from streamtui.envelope import Part
 from streamtui.eventlog import EventLog
-from streamtui.session import stream_to_bus
 from streamtui.tui.app import StreamApp
 from streamtui.tui.dialogs import ExportPrompt, FilterScreen
 from streamtui.tui.events_table import EventTable
@@ -22,16 +20,9 @@ from streamtui.tui.panes import JsonPane, RunHeader, TokenPane
 from streamtui.tui.sources import ReplaySource
 from streamtui.tui.state_view import Snapshot
 from streamtui.tui.store import RunStore
+from tests.tui_support import bus_parts, listen, until
 
 DEMOS = Path(__file__).resolve().parent.parent / "demos"
-
-
-async def until(pilot, done, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if done():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the app did not get there in time")
 
 
 def stream_part(seq: int, run_id: str, chunk: AIMessageChunk, node: str | None = None) -> Part:
@@ -159,19 +150,6 @@ def test_json_pane_marks_the_changed_path_and_lists_changes_in_diff_mode():
     asyncio.run(scenario())
 
 
-def listen(app: App) -> list[str]:
-    """What the app tells the user (toasts expire; this keeps them)."""
-    said: list[str] = []
-    notify = app.notify
-
-    def spy(message: str, *args: object, **kwargs: object) -> None:
-        said.append(str(message))
-        notify(message, *args, **kwargs)
-
-    app.notify = spy  # type: ignore[method-assign]
-    return said
-
-
 def graph_parts() -> list[Part]:
     from streamtui.spec import load_spec
 
@@ -179,14 +157,7 @@ def graph_parts() -> list[Part]:
     nodes = sys.modules["demo_nodes"]
     nodes.FIRST_CHUNK_LATENCY = nodes.CHUNK_LATENCY = 0.0
 
-    async def main() -> list[Part]:
-        bus = EventBus()
-        sub = bus.subscribe()
-        await stream_to_bus(loaded.target, loaded.input, bus, modes=loaded.stream.modes)
-        bus.close()
-        return sub.drain()
-
-    return asyncio.run(main())
+    return bus_parts(loaded.target, loaded.input, modes=loaded.stream.modes)
 
 
 def test_panes_maximise_hide_and_resize_and_the_state_diff_toggles():
@@ -274,17 +245,7 @@ def test_a_failed_run_says_which_run_failed_and_why_and_the_app_stays_open():
         | RunnableLambda(boom, name="checker")
     )
 
-    async def record() -> list[Part]:
-        bus = EventBus()
-        sub = bus.subscribe()
-        try:
-            await stream_to_bus(chain, {"q": "x"}, bus)
-        except ValueError:
-            pass
-        bus.close()
-        return sub.drain()
-
-    parts = asyncio.run(record())
+    parts = bus_parts(chain, {"q": "x"})
 
     async def scenario() -> None:
         app = StreamApp(ReplaySource(parts, speed=None), name="failing")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -13,31 +12,20 @@ from streamtui import (
     JsonOutputParser,
     ScriptedChatModel,
 )
-from streamtui.bus import EventBus
-from streamtui.envelope import Part
 from streamtui.eventlog import EventLog
-from streamtui.session import stream_to_bus
 from streamtui.spec import load_spec
 from streamtui.tui.export import default_export_path, export_view, filter_words
 from streamtui.tui.filters import FilteredView, PartFilter, filter_choices
 from streamtui.tui.state_view import diff, path_text, pretty_lines, snapshot
 from streamtui.tui.store import RunStore
+from tests.tui_support import bus_parts
 
 DEMOS = Path(__file__).resolve().parent.parent / "demos"
 
 
 def store_of(target, value, **kwargs) -> RunStore:
-    async def main() -> list[Part]:
-        bus = EventBus()
-        sub = bus.subscribe()
-        try:
-            await stream_to_bus(target, value, bus, **kwargs)
-        finally:
-            bus.close()
-        return sub.drain()
-
     store = RunStore()
-    store.ingest(asyncio.run(main()))
+    store.ingest(bus_parts(target, value, **kwargs))
     return store
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -65,10 +65,12 @@ class StreamApp(App[None]):
         job: Coroutine[Any, Any, Any] | None = None,
         theme: str | None = None,
         screenshot: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``job``: the run itself (``run_session(...)``), started with the app and
         cancelled if the app quits first — its log is then finished as interrupted.
-        ``screenshot``: save an SVG there once the run (or replay) has ended, then quit."""
+        ``screenshot``: save an SVG there once the run (or replay) has ended, then quit.
+        ``clock``: for the events/s figure (tests and snapshots pass a still one)."""
         super().__init__()
         self._wanted_theme = theme
         self.run_name = name
@@ -77,7 +79,8 @@ class StreamApp(App[None]):
         self.outcome: Any = None
         self.job_error: BaseException | None = None
         self.screenshot_path = screenshot
-        self.pump = FramePump(source, store or RunStore())
+        self._clock = clock
+        self.pump = FramePump(source, store or RunStore(), clock=clock)
         self.store = self.pump.store
         self.view = FilteredView(self.store)
         self.selected_run: str | None = None
@@ -187,7 +190,7 @@ class StreamApp(App[None]):
             self._state.show(snapshot(self.store, self.selected_run))
 
     def _draw_header(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         self._rates.append((now, len(self.store.parts)))
         while len(self._rates) > 2 and now - self._rates[0][0] > 1.0:
             self._rates.popleft()

@@ -24,7 +24,7 @@ __all__ = ["EventTable"]
 # run path, then the name, so the summary keeps some room from 80 columns up.
 _WIDTHS = (7, 9, 22, 20, 28)
 _NARROW = (7, 9, 22, 16, 0)
-_NARROWEST = (6, 8, 20, 0, 0)
+_NARROWEST = (6, 8, 21, 0, 0)
 
 
 def widths_for(width: int) -> tuple[int, ...]:
