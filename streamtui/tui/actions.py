@@ -3,19 +3,31 @@ palette are all made from this list, so they can never disagree."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual import events
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import VerticalScroll
+from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-__all__ = ["ACTIONS", "Action", "ActionCommands", "HelpScreen", "bindings"]
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "ActionCommands",
+    "HelpScreen",
+    "app_keymap",
+    "bindings",
+    "effective_keys",
+    "key_names",
+]
 
 
 @dataclass(frozen=True)
@@ -73,13 +85,28 @@ ACTIONS: tuple[Action, ...] = (
 
 
 def bindings(actions: Iterable[Action] = ACTIONS) -> list[Binding]:
+    """The app's bindings, each with its action's id so a keymap can move its keys."""
     return [
         Binding(a.keys, a.action, a.description.split(" (")[0], show=a.footer, id=a.id)
         for a in actions
     ]
 
 
-def _key_names(keys: str) -> str:
+def effective_keys(action: Action, keymap: Mapping[str, str]) -> str:
+    """The keys an action answers to under ``keymap`` (binding id -> keys): a keymap entry
+    replaces the defaults, as Textual's ``set_keymap`` does, it never adds to them."""
+    return keymap.get(action.id) or action.keys
+
+
+def app_keymap(app: App[Any]) -> Mapping[str, str]:
+    """The keymap given to ``app.set_keymap``, so the help screen and the palette show the
+    keys that really work. Textual 8 keeps it in ``App._keymap`` with no public getter."""
+    keymap = getattr(app, "_keymap", None)
+    return keymap if isinstance(keymap, Mapping) else {}
+
+
+def key_names(keys: str) -> str:
+    """Keys as a person reads them: "question_mark,f1" -> "? / f1", "ctrl+slash" -> "ctrl+/"."""
     names = {
         "question_mark": "?",
         "slash": "/",
@@ -95,11 +122,16 @@ def _key_names(keys: str) -> str:
         "less_than_sign": "<",
         "greater_than_sign": ">",
     }
-    return " / ".join(names.get(k, k) for k in keys.split(","))
+
+    def one(key: str) -> str:
+        *mods, base = key.split("+")
+        return "+".join([*mods, names.get(base) or format_key(base)])
+
+    return " / ".join(one(k) for k in keys.split(","))
 
 
 class HelpScreen(ModalScreen[None]):
-    """The keys, from the same list the bindings came from."""
+    """The keys, from the same list the bindings came from, as remapped by the keymap."""
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close")]
     DEFAULT_CSS = """
@@ -110,15 +142,31 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    def __init__(self, keymap: Mapping[str, str] | None = None) -> None:
+        """``keymap``: binding id -> keys; by default the one the app was given."""
+        super().__init__()
+        self._given_keymap = keymap
+
+    @property
+    def keymap(self) -> Mapping[str, str]:
+        return self._given_keymap if self._given_keymap is not None else app_keymap(self.app)
+
     def compose(self) -> ComposeResult:
         text = Text()
         for action in ACTIONS:
-            text.append(f"{_key_names(action.keys):>16}  ", style="bold")
+            text.append(f"{key_names(effective_keys(action, self.keymap)):>16}  ", style="bold")
             text.append(f"{action.description}\n")
         text.append("\nCtrl+P opens the command palette with all of these.", style="dim")
         with VerticalScroll() as scroll:
             scroll.border_title = "keys"
             yield Static(text, id="keys")
+
+    def on_key(self, event: events.Key) -> None:
+        """The help key closes the help too, wherever the keymap moved it."""
+        help_keys = [effective_keys(a, self.keymap) for a in ACTIONS if a.id == "help"]
+        if help_keys and event.key in help_keys[0].split(","):
+            event.stop()
+            self.dismiss()
 
 
 class ActionCommands(Provider):
@@ -126,6 +174,7 @@ class ActionCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
+        keymap = app_keymap(self.app)
         for action in ACTIONS:
             score = matcher.match(action.description)
             if score > 0:
@@ -133,5 +182,5 @@ class ActionCommands(Provider):
                     score,
                     matcher.highlight(action.description),
                     partial(self.app.run_action, action.action),
-                    help=f"key: {_key_names(action.keys)}",
+                    help=f"key: {key_names(effective_keys(action, keymap))}",
                 )
