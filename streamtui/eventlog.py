@@ -17,13 +17,18 @@ import io
 import json
 import os
 import re
+import tempfile
 import threading
 import time
 import zlib
+from array import array
+from bisect import bisect_right, insort
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import accumulate
+from json.scanner import make_scanner
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,6 +40,8 @@ __all__ = [
     "EventLog",
     "EventLogError",
     "EventLogWriter",
+    "LogFile",
+    "LoggedPart",
     "PartPump",
     "RunSummary",
     "Tally",
@@ -220,28 +227,13 @@ class EventLog:
         truncated = bool(tail) or cut_gzip
         if not lines:
             raise EventLogError(f"{path}: empty or cut before its first line; not a streamtui log")
-        try:
-            header = json.loads(lines[0])
-        except ValueError:
-            header = None
-        if not isinstance(header, dict) or header.get("type") != "header":
-            raise EventLogError(f"{path}: line 1 is not a streamtui log header")
-        if header.get("format") != FORMAT_VERSION:
-            raise EventLogError(
-                f"{path}: log format {header.get('format')!r}; this streamtui reads format "
-                f"{FORMAT_VERSION} (upgrade streamtui to read it)"
-            )
+        header = _check_header(path, lines[0])
         footer = None
         body = lines[1:]
-        if body and body[-1].startswith(b'{"type":"footer"'):
-            try:
-                footer = json.loads(body[-1])
-            except ValueError:
-                footer = None
-            if isinstance(footer, dict):
+        if body and body[-1].startswith(_FOOTER):
+            footer = _footer(body[-1])
+            if footer is not None:
                 body.pop()
-            else:
-                footer = None
         return cls(path, header, footer, body, truncated)
 
     @property
@@ -258,7 +250,7 @@ class EventLog:
                 for number, line in enumerate(self.lines, start=2):
                     try:
                         parts.append(parse_line(line))
-                    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+                    except _UNREADABLE:
                         bad.append(number)
             finally:
                 if collecting:
@@ -291,6 +283,34 @@ class EventLog:
             shown = ", ".join(map(str, self.bad_lines[:5]))
             out.append(f"{self.path}: skipped {len(self.bad_lines)} unreadable line(s): {shown}")
         return out
+
+
+_FOOTER = b'{"type":"footer"'
+_UNREADABLE = (ValueError, UnicodeDecodeError, KeyError, TypeError)
+
+
+def _check_header(path: Path, line: bytes) -> dict[str, Any]:
+    """The header on ``line`` (the file's first), or why this is not a log we can read."""
+    try:
+        header = json.loads(line)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or header.get("type") != "header":
+        raise EventLogError(f"{path}: line 1 is not a streamtui log header")
+    if header.get("format") != FORMAT_VERSION:
+        raise EventLogError(
+            f"{path}: log format {header.get('format')!r}; this streamtui reads format "
+            f"{FORMAT_VERSION} (upgrade streamtui to read it)"
+        )
+    return header
+
+
+def _footer(line: bytes) -> dict[str, Any] | None:
+    try:
+        footer = json.loads(line)
+    except ValueError:
+        return None
+    return footer if isinstance(footer, dict) else None
 
 
 def _read_bytes(path: Path) -> tuple[bytes, bool]:
@@ -343,6 +363,319 @@ class LogIndex:
                     by_event.setdefault(e.group(1).decode(), []).append(i)
                     by_run.setdefault(e.group(2).decode(), []).append(i)
         return cls(by_mode, by_event, by_run)
+
+
+# --- reading without parsing: replay of big logs -----------------------------------------
+
+# Our writer puts seq and ts first (``encode_line``), so a part line's time can be read
+# from its first bytes. A line that does not start like this takes the slow path (a full
+# parse), so a log written with another key order still reads, only slower.
+_PART_HEAD = re.compile(rb'\n\{"seq":-?\d+,"ts":(-?\d[\d.eE+-]*),"mode":"')
+_PART_HEAD_AT = re.compile(rb'\{"seq":-?\d+,"ts":(-?\d[\d.eE+-]*),"mode":"')
+_SCAN_BYTES = 1 << 22
+_scan_json = make_scanner(json.JSONDecoder())
+"""The JSON scanner without ``json.loads``'s layers (a third of its time on a short line)."""
+
+
+class LoggedPart(Part):
+    """A part as a ``LogFile`` hands it to the UI's store: ``data`` is the line's JSON as
+    written (messages, documents and errors stay tagged dicts, nothing is rebuilt), and
+    ``log`` and ``index`` say where to read the whole part again (``log.part(index)``).
+    The store keeps only that position, so a million replayed parts cost it 8 bytes each.
+    """
+
+    __slots__ = ("index", "log")
+
+    def __init__(
+        self,
+        seq: int,
+        ts: float,
+        mode: str,
+        ns: tuple[str, ...],
+        data: Any,
+        log: LogFile,
+        index: int,
+    ) -> None:
+        super().__init__(seq, ts, mode, ns, data)
+        self.log = log
+        self.index = index
+
+
+class LogFile:
+    """A log opened for replay without parsing its parts: header, footer, and where each
+    part's line is and when it was recorded, found by one scan of the raw bytes.
+
+    ``EventLog`` parses every line into objects up front (about 8 µs and 4 KB a part:
+    seconds and gigabytes for a million-part run). This keeps 24 bytes a part (offsets
+    and time) and parses a line when it is asked for: ``parts(start, end)`` with rebuilt
+    messages, as ``EventLog.parts`` gives them, or ``LoggedPart``s of plain JSON for the
+    UI's store. The file stays open for those reads (a ``.gz`` log is decompressed once
+    into an anonymous temporary file); ``close()`` releases it.
+
+    Lines that do not look like parts are skipped when the file is scanned; a line that
+    looks like one but does not parse is skipped when it is first read. Both go into
+    ``bad_lines`` (file line numbers), which ``problems()`` reports.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.header: dict[str, Any] = {}
+        self.footer: dict[str, Any] | None = None
+        self.truncated = False
+        self.bad_lines: list[int] = []
+        self.times = array("d")
+        """Recorded time (``ts``) of each part, in order."""
+        self._line_starts = array("q")
+        """File offset of every body line (parts and skipped lines), then the end."""
+        self._skipped: list[int] = []
+        """For each body line that is not a part, the index of the part after it."""
+        self._seen = 0  # body lines scanned
+        self._pending_footer: tuple[int, bytes] | None = None
+        self._failed: set[int] = set()
+        self._file: IO[bytes] | None = None
+
+    # --- opening ----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path) -> LogFile:
+        """Scan ``path``; raises ``EventLogError`` as ``EventLog.open`` does."""
+        log = cls(Path(path))
+        try:
+            log._open()
+        except OSError as e:
+            log.close()
+            if isinstance(e, FileNotFoundError):
+                raise EventLogError(f"{log.path}: no such log (see `streamtui runs`)") from None
+            if isinstance(e, IsADirectoryError):
+                raise EventLogError(f"{log.path}: is a directory, not a log") from None
+            raise EventLogError(f"{log.path}: cannot be read: {e.strerror or e}") from None
+        except BaseException:
+            log.close()
+            raise
+        return log
+
+    def _open(self) -> None:
+        path = self.path
+        if path.name.endswith(".gz"):
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+            chunks = self._gunzip(path, self._file)
+        else:
+            self._file = open(path, "rb")  # noqa: SIM115 - closed in close()
+            chunks = iter(lambda: self._file.read(_SCAN_BYTES), b"")  # type: ignore[union-attr]
+        carry = b""
+        base = 0  # file offset of the start of ``carry``
+        header_seen = False
+        for chunk in chunks:
+            buf = carry + chunk if carry else chunk
+            cut = buf.rfind(b"\n") + 1
+            if cut == 0:
+                carry = buf
+                continue
+            body, carry = buf[:cut], buf[cut:]
+            if not header_seen:
+                end = body.index(b"\n")
+                self.header = _check_header(path, body[:end])
+                header_seen = True
+                base += end + 1
+                body = body[end + 1 :]
+            self._scan(body, base)
+            base += len(body)
+        self._line_starts.append(base)
+        if not header_seen:
+            raise EventLogError(f"{path}: empty or cut before its first line; not a streamtui log")
+        self.truncated = self.truncated or bool(carry)
+        if self._pending_footer is not None:
+            number, line = self._pending_footer
+            self.footer = _footer(line)
+            if self.footer is None:
+                insort(self.bad_lines, number)
+
+    def _gunzip(self, path: Path, sink: IO[bytes]) -> Iterator[bytes]:
+        """The decompressed bytes in chunks, each also written to ``sink``."""
+        z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        with open(path, "rb") as f:
+            while raw := f.read(1 << 20):
+                try:
+                    out = z.decompress(raw)
+                except zlib.error as e:
+                    raise EventLogError(f"{path}: not a gzip file ({e})") from None
+                if out:
+                    sink.write(out)
+                    yield out
+        self.truncated = not z.eof
+
+    def _scan(self, body: bytes, base: int) -> None:
+        """Index the whole lines in ``body`` (which ends with a newline), at file offset
+        ``base``. The common case — every line a part in our key order — stays in C."""
+        if self._pending_footer is not None:  # a footer-looking line that was not last
+            insort(self.bad_lines, self._pending_footer[0])
+            self._pending_footer = None
+        heads = _PART_HEAD.findall(b"\n" + body)
+        # ``splitlines`` also splits at a bare CR, which no part line holds: such a line
+        # makes the counts differ and takes the careful path below.
+        lines = body.splitlines(True)
+        if len(heads) == len(lines):
+            starts = array("q", accumulate(map(len, lines), initial=base))
+            starts.pop()
+            self._line_starts.extend(starts)
+            self.times.extend(array("d", map(float, heads)))
+            self._seen += len(lines)
+            return
+        offset = base
+        for line in body.split(b"\n")[:-1]:
+            self._line(line, offset)
+            offset += len(line) + 1
+
+    def _line(self, line: bytes, offset: int) -> None:
+        self._seen += 1
+        number = self._seen + 1  # the header is line 1
+        self._line_starts.append(offset)
+        if self._pending_footer is not None:
+            insort(self.bad_lines, self._pending_footer[0])
+            self._pending_footer = None
+        head = _PART_HEAD_AT.match(line)
+        if head is not None:
+            self.times.append(float(head.group(1)))
+            return
+        if line.startswith(_FOOTER):
+            self._pending_footer = (number, line)
+        else:
+            try:
+                self.times.append(parse_line(line).ts)
+                return
+            except _UNREADABLE:
+                self.bad_lines.append(number)
+        self._skipped.append(len(self.times))
+
+    # --- reading ----------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def _body_line(self, index: int) -> int:
+        return index + bisect_right(self._skipped, index) if self._skipped else index
+
+    def line_number(self, index: int) -> int:
+        """The file line (1 = the header) of part ``index``."""
+        return self._body_line(index) + 2
+
+    def lines(self, start: int, end: int) -> list[bytes]:
+        """The raw lines of parts ``start`` to ``end`` (one read)."""
+        start, end = max(start, 0), min(end, len(self))
+        if start >= end:
+            return []
+        if self._file is None:
+            raise ValueError(f"{self.path}: the log is closed")
+        first, last = self._body_line(start), self._body_line(end - 1)
+        line_starts = self._line_starts
+        self._file.seek(line_starts[first])
+        block = self._file.read(line_starts[last + 1] - 1 - line_starts[first])
+        lines = block.split(b"\n")
+        if last - first == end - start - 1:
+            return lines
+        return [lines[self._body_line(i) - first] for i in range(start, end)]
+
+    def part(self, index: int) -> Part:
+        """Part ``index`` with its messages rebuilt (as ``EventLog.parts`` has it)."""
+        [line] = self.lines(index, index + 1) or [b""]
+        return parse_line(line)
+
+    def parts(self, start: int, end: int) -> list[Part]:
+        """Parts ``start`` to ``end``, messages rebuilt; unreadable lines are skipped (and
+        reported by ``problems()``)."""
+        out: list[Part] = []
+        collecting = gc.isenabled()
+        gc.disable()  # a batch of new acyclic objects: see EventLog.parts
+        try:
+            for index, line in enumerate(self.lines(start, end), start):
+                try:
+                    out.append(parse_line(line))
+                except _UNREADABLE:
+                    self._unreadable(index)
+        finally:
+            if collecting:
+                gc.enable()
+        return out
+
+    def logged_parts(self, start: int, end: int) -> list[LoggedPart]:
+        """Parts ``start`` to ``end`` as plain JSON (about half the cost of ``parts``),
+        each knowing its place in the log; unreadable lines are skipped."""
+        out: list[LoggedPart] = []
+        scan = _scan_json
+        collecting = gc.isenabled()
+        gc.disable()  # a batch of new acyclic objects: see EventLog.parts
+        try:
+            for index, line in enumerate(self.lines(start, end), start):
+                try:
+                    text = line.decode()
+                    try:
+                        obj, stop = scan(text, 0)
+                    except StopIteration:
+                        stop = -1
+                    if stop != len(text):  # not the plain case: let json say what is wrong
+                        obj = json.loads(text)
+                    seq, ts, mode = obj["seq"], obj.get("ts", 0.0), obj["mode"]
+                    ns = obj.get("ns") or []
+                    if (
+                        type(seq) is not int
+                        or not isinstance(ts, (int, float))
+                        or isinstance(ts, bool)
+                        or type(mode) is not str
+                        or type(ns) is not list
+                        or not all(type(n) is str for n in ns)
+                    ):
+                        raise ValueError("not a part")
+                except _UNREADABLE:
+                    self._unreadable(index)
+                    continue
+                out.append(
+                    LoggedPart(seq, float(ts), mode, tuple(ns), obj.get("data"), self, index)
+                )
+        finally:
+            if collecting:
+                gc.enable()
+        return out
+
+    def _unreadable(self, index: int) -> None:
+        if index not in self._failed:
+            self._failed.add(index)
+            insort(self.bad_lines, self.line_number(index))
+
+    # --- the rest of EventLog's questions ----------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """``done``/``error``/``interrupted`` from the footer; ``incomplete`` without one."""
+        return str(self.footer.get("status", "unknown")) if self.footer else "incomplete"
+
+    def problems(self) -> list[str]:
+        """What a reader should be told about this log, in words (as ``EventLog``'s).
+        Lines found unreadable while replaying are added as they are found."""
+        out = []
+        if self.truncated:
+            out.append(
+                f"{self.path}: the log ends inside a line (the run was killed while writing); "
+                f"replaying the {len(self)} whole parts before it"
+            )
+        elif self.footer is None:
+            out.append(
+                f"{self.path}: no footer (the run did not finish); replaying what was recorded"
+            )
+        if self.bad_lines:
+            shown = ", ".join(map(str, self.bad_lines[:5]))
+            out.append(f"{self.path}: skipped {len(self.bad_lines)} unreadable line(s): {shown}")
+        return out
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> LogFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def replay_schedule(parts: list[Part], speed: float | None) -> Iterator[tuple[float, Part]]:
