@@ -186,6 +186,14 @@ ScreenshotOption = Annotated[
         help="Draw the TUI headless and save an SVG of it here when the run ends.",
     ),
 ]
+KeymapOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--keymap",
+        help="Remap keys from this TOML file (default: $STREAMTUI_KEYMAP, "
+        "./.streamtui/keymap.toml, ~/.config/streamtui/keymap.toml). See docs/keymap.md.",
+    ),
+]
 SizeOption = Annotated[
     str, typer.Option("--size", help="Terminal size for --screenshot: COLSxROWS.")
 ]
@@ -198,9 +206,12 @@ class UiOptions:
     theme: str | None
     screenshot: Path | None
     size: tuple[int, int] | None
+    keymap: Path | None = None
 
 
-def _ui_options(theme: str | None, screenshot: Path | None, size: str) -> UiOptions:
+def _ui_options(
+    theme: str | None, screenshot: Path | None, size: str, keymap: Path | None = None
+) -> UiOptions:
     cols, _, rows = size.lower().partition("x")
     if not (
         cols.isdigit() and rows.isdigit() and 40 <= int(cols) <= 1000 and 10 <= int(rows) <= 500
@@ -211,7 +222,9 @@ def _ui_options(theme: str | None, screenshot: Path | None, size: str) -> UiOpti
             _fail(f"--screenshot {screenshot}: the screenshot is an SVG; end the name in .svg")
         if not screenshot.parent.is_dir():
             _fail(f"--screenshot {screenshot}: no folder {screenshot.parent} to save it in")
-    return UiOptions(theme, screenshot, (int(cols), int(rows)) if screenshot else None)
+    if keymap is not None and not keymap.expanduser().is_file():
+        _fail(f"--keymap {keymap}: no such file (docs/keymap.md shows the format)")
+    return UiOptions(theme, screenshot, (int(cols), int(rows)) if screenshot else None, keymap)
 
 
 def _launch(app: Any, ui: UiOptions) -> None:
@@ -261,6 +274,7 @@ def run(
     theme: ThemeOption = None,
     screenshot: ScreenshotOption = None,
     size: SizeOption = "120x36",
+    keymap: KeymapOption = None,
 ) -> None:
     """Run a chain or graph and stream it."""
     from streamtui.envelope import Redactor
@@ -296,7 +310,7 @@ def run(
         "event_filter": loaded.stream.event_filters(),
     }
     if _use_tui(no_tui, fmt, screenshot):
-        ui = _ui_options(theme, screenshot, size)
+        ui = _ui_options(theme, screenshot, size, keymap)
         _run_in_tui(loaded.target, value, loaded.name, session, log_path, redactor, ui)
         return
     handle, finish = _printer(_choose_format(fmt), sys.stdout, redactor)
@@ -352,7 +366,9 @@ def _run_in_tui(
     bus = EventBus()
     source = LiveSource(bus.subscribe("coalescing"))
     job = run_session(target, value, bus=bus, **session)
-    app = StreamApp(source, name=name, job=job, theme=ui.theme, screenshot=ui.screenshot)
+    app = StreamApp(
+        source, name=name, job=job, theme=ui.theme, screenshot=ui.screenshot, keymap=ui.keymap
+    )
     _launch(app, ui)
     if app.job_error is not None:
         error = app.job_error
@@ -378,6 +394,7 @@ def replay(
     theme: ThemeOption = None,
     screenshot: ScreenshotOption = None,
     size: SizeOption = "120x36",
+    keymap: KeymapOption = None,
 ) -> None:
     """Replay a recorded run in the TUI (or print it), paced as it was recorded."""
     from streamtui.eventlog import EventLog, EventLogError, resolve_log
@@ -395,7 +412,7 @@ def replay(
         from streamtui.tui.app import StreamApp
         from streamtui.tui.sources import ReplaySource
 
-        ui = _ui_options(theme, screenshot, size)
+        ui = _ui_options(theme, screenshot, size, keymap)
         spec = event_log.header.get("spec")
         name = str(spec.get("name", "replay")) if isinstance(spec, dict) else "replay"
         app = StreamApp(
@@ -403,6 +420,7 @@ def replay(
             name=f"{name} (replay)",
             theme=ui.theme,
             screenshot=ui.screenshot,
+            keymap=ui.keymap,
         )
         _launch(app, ui)
         return

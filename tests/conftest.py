@@ -26,3 +26,12 @@ def run_async(coro: Any, errors: list[dict[str, Any]] | None = None) -> Any:
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_user_keymap(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The tester's own keymap (``~/.config``, ``$STREAMTUI_KEYMAP``) never reaches a test."""
+    monkeypatch.delenv("STREAMTUI_KEYMAP", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "xdg-config"))

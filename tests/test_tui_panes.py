@@ -302,6 +302,7 @@ def test_screenshot_writes_an_svg_headless_and_bad_options_are_refused(tmp_path)
         (["--screenshot", str(tmp_path / "nope" / "x.svg")], "no folder"),
         (["--screenshot", str(shot), "--size", "10x2"], "--size '10x2'"),
         (["--screenshot", str(shot), "--no-tui"], "cannot be combined"),
+        (["--screenshot", str(shot), "--keymap", str(tmp_path / "none.toml")], "no such file"),
     ):
         bad = subprocess.run([*cli, "replay", str(log), *args], capture_output=True, text=True)
         assert bad.returncode == 2 and words in bad.stderr and "Traceback" not in bad.stderr

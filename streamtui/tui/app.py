@@ -27,6 +27,7 @@ from streamtui.tui.events_table import EventTable
 from streamtui.tui.export import default_export_path, export_view, filter_words
 from streamtui.tui.filters import FilteredView, PartFilter, filter_choices
 from streamtui.tui.inspect import Inspector, SearchPrompt, part_payload, run_payload
+from streamtui.tui.keymap import load_keymap
 from streamtui.tui.panes import JsonPane, RunHeader, StepTree, TokenPane
 from streamtui.tui.sources import FramePump, ReplaySource, Source
 from streamtui.tui.state_view import snapshot
@@ -66,13 +67,16 @@ class StreamApp(App[None]):
         theme: str | None = None,
         screenshot: Path | None = None,
         clock: Callable[[], float] = time.monotonic,
+        keymap: Path | None = None,
     ) -> None:
         """``job``: the run itself (``run_session(...)``), started with the app and
         cancelled if the app quits first — its log is then finished as interrupted.
         ``screenshot``: save an SVG there once the run (or replay) has ended, then quit.
-        ``clock``: for the events/s figure (tests and snapshots pass a still one)."""
+        ``clock``: for the events/s figure (tests and snapshots pass a still one).
+        ``keymap``: a keymap file to use instead of the usual places (docs/keymap.md)."""
         super().__init__()
         self._wanted_theme = theme
+        self._keymap_path = keymap  # not _keymap: Textual's App has that name
         self.run_name = name
         self._job = job
         self._job_done = job is None
@@ -105,6 +109,7 @@ class StreamApp(App[None]):
 
     def on_mount(self) -> None:
         self._use_themes()
+        self._use_keymap()
         for pane_id, title in PANES.items():
             self.query_one(f"#{pane_id}").border_title = title
         # Held, not queried per frame: cheaper, and safe while the app is closing.
@@ -133,6 +138,15 @@ class StreamApp(App[None]):
             self.theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else self.theme
         for problem in problems:
             self.notify(str(problem), title="theme", severity="warning", timeout=8)
+
+    def _use_keymap(self) -> None:
+        """The user's keys (--keymap, $STREAMTUI_KEYMAP, ./.streamtui, ~/.config); each bad
+        entry is named in a notice and skipped, the rest applies."""
+        keymap, problems = load_keymap(self._keymap_path)
+        if keymap:
+            self.set_keymap(keymap)
+        for problem in problems:
+            self.notify(problem, title="keymap", severity="warning", timeout=10)
 
     def action_next_theme(self) -> None:
         names = sorted(n for n in self.available_themes if n.startswith("streamtui-")) or sorted(

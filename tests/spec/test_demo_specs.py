@@ -64,7 +64,7 @@ def fast_nodes(monkeypatch):
 
 def test_loop_graph_runs_the_loop_until_the_review_is_good(fast_nodes):
     spec, nodes = fast_nodes
-    assert spec.kind == "graph" and spec.stream.modes == ["events", "updates", "custom"]
+    assert spec.kind == "graph" and spec.stream.modes == ["events", "values", "updates", "custom"]
     assert spec.input == {"topic": "otters", "round": 0, "score": 0}
     final = spec.target.invoke(spec.input)
     assert final["draft"] == nodes.DRAFTS[-1]
