@@ -162,3 +162,19 @@ def test_the_views_never_import_textual():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_failed_run_shows_its_error_and_what_it_was_given():
+    from streamtui import RunnableLambda
+
+    def boom(_: object) -> str:
+        raise ValueError("no source given")
+
+    store = store_of(RunnableLambda(boom, name="checker"), {"claim": "x"})
+    [run] = store.runs.values()
+    shown = snapshot(store, run.run_id)
+    assert shown.title == "checker (chain) · failed"
+    assert shown.value == {
+        "error": {"type": "ValueError", "message": "no source given"},
+        "input": {"claim": "x"},
+    }

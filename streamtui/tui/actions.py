@@ -3,6 +3,7 @@ palette are all made from this list, so they can never disagree."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -155,7 +156,9 @@ class HelpScreen(ModalScreen[None]):
         text = Text()
         for action in ACTIONS:
             text.append(f"{key_names(effective_keys(action, self.keymap)):>16}  ", style="bold")
-            text.append(f"{action.description}\n")
+            # A long description wraps under itself, not under the keys.
+            lines = textwrap.wrap(action.description, 62 - 18) or [""]
+            text.append("\n".join([lines[0], *(" " * 18 + line for line in lines[1:])]) + "\n")
         text.append("\nCtrl+P opens the command palette with all of these.", style="dim")
         with VerticalScroll() as scroll:
             scroll.border_title = "keys"

@@ -88,7 +88,8 @@ class EventTable(ScrollView, can_focus=True):
         )
         kind = cells.kind
         if kind.endswith("_error"):
-            style += self.get_component_rich_style("event-table--error")
+            # Only the colour: the cursor's background must stay visible on an error row.
+            style += self.get_component_rich_style("event-table--error", partial=True)
         return Strip([Segment(text[:width].ljust(width), style)], width)
 
     COMPONENT_CLASSES = {"event-table--cursor", "event-table--error"}

@@ -324,6 +324,7 @@ class StepTree(Tree[str]):
         "step-tree--running",
     }
     DEFAULT_CSS = """
+    StepTree { background: $background; overflow-x: hidden; }
     StepTree > .step-tree--failed { color: $error; text-style: bold; }
     StepTree > .step-tree--running { color: $accent; }
     """

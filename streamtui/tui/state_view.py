@@ -176,6 +176,8 @@ def _streamed(store: RunStore, run_id: str) -> Snapshot | None:
         if len(chunks) > 1:
             return Snapshot(f"{title} · streamed", value, jsonable(chunks[1]), True)
         return Snapshot(f"{title} · streamed", value)
+    if run.error is not None:  # what failed, and on what
+        return Snapshot(f"{title} · failed", jsonable({"error": run.error, "input": start}))
     if output is not None:
         return Snapshot(f"{title} · output", jsonable(output))
     if start is not None:
