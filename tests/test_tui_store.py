@@ -329,3 +329,68 @@ def test_a_burst_is_spread_over_frames():
         pump.tick()
         seen.append(len(pump.store.parts))
     assert seen == [4, 8, 10] and pump.behind == 0
+
+
+def test_replay_speed_steps_up_and_down_the_speeds_with_max_on_top():
+    from streamtui.tui.sources import ReplaySource
+
+    source = ReplaySource(timed_parts(), speed=1.0, clock=FakeClock())
+    assert ReplaySource.SPEEDS == (0.25, 0.5, 1, 2, 4, 8, 16, 64, None)
+    labels = [source.speed_label]
+    for _ in range(9):
+        source.faster()
+        labels.append(source.speed_label)
+    assert labels == ["1x", "2x", "4x", "8x", "16x", "64x", "max", "max", "max", "max"]
+    labels = []
+    for _ in range(10):
+        source.slower()
+        labels.append(source.speed_label)
+    assert labels == ["64x", "16x", "8x", "4x", "2x", "1x", "0.5x", "0.25x", "0.25x", "0.25x"]
+    source.set_speed(3)  # off the steps: to the neighbouring ones
+    source.faster()
+    assert source.speed == 4
+    source.set_speed(3)
+    source.slower()
+    assert source.speed == 2
+    source.set_speed(0.001)
+    source.faster()
+    assert source.speed == 0.25
+
+
+def test_replay_seek_clamps_keeps_playing_or_paused_and_plays_on_from_there():
+    from streamtui.tui.sources import FramePump, ReplaySource
+
+    clock = FakeClock()
+    source = ReplaySource(timed_parts(), speed=1.0, clock=clock)  # ts 0.0, 0.5, ... 4.5
+    assert (len(source), source.position, source.recorded_time, source.total_time) == (
+        10,
+        0,
+        0.0,
+        4.5,
+    )
+    source.seek(5)
+    assert source.playing and source.position == 5 and source.recorded_time == 2.0
+    assert source.take(clock.now) == []  # the clock starts again at the part before
+    clock.now += 0.5
+    assert [p.seq for p in source.take(clock.now)] == [6]
+    source.seek(99)
+    assert source.position == 10 and source.finished
+    source.seek(-3)
+    assert source.position == 0 and not source.finished
+    source.pause()
+    source.seek(4)
+    assert not source.playing
+    clock.now += 100
+    assert source.take(clock.now) == []
+    source.play()
+    source.step_back()
+    assert source.position == 3 and not source.playing
+    source.seek(0)
+    source.step_back()
+    assert source.position == 0
+    pump = FramePump(source, clock=clock)
+    source.play()
+    clock.now += 1.0
+    assert pump.behind == 3  # ts 0.0, 0.5 and 1.0 are due, none shown yet
+    pump.tick()
+    assert pump.behind == 0 and len(pump.store.parts) == 3
