@@ -401,6 +401,30 @@ def replay(
     from streamtui.eventlog import replay as paced
 
     factor = _parse_speed(speed)
+    if _use_tui(no_tui, fmt, screenshot):
+        from streamtui.tui.app import StreamApp
+        from streamtui.tui.sources import open_replay
+
+        ui = _ui_options(theme, screenshot, size, keymap)
+        try:
+            # Parts are read as they are played: a million-part log opens at once.
+            source = open_replay(resolve_log(log), factor)
+        except EventLogError as e:
+            _fail(str(e))
+        spec = source.log.header.get("spec") if source.log else None
+        name = str(spec.get("name", "replay")) if isinstance(spec, dict) else "replay"
+        app = StreamApp(
+            source,
+            name=f"{name} (replay)",
+            theme=ui.theme,
+            screenshot=ui.screenshot,
+            keymap=ui.keymap,
+        )
+        try:
+            _launch(app, ui)
+        finally:
+            source.close()
+        return
     try:
         event_log = EventLog.open(resolve_log(log))
         parts = event_log.parts
@@ -408,22 +432,6 @@ def replay(
         _fail(str(e))
     for problem in event_log.problems():
         _note(f"streamtui: {problem}")
-    if _use_tui(no_tui, fmt, screenshot):
-        from streamtui.tui.app import StreamApp
-        from streamtui.tui.sources import ReplaySource
-
-        ui = _ui_options(theme, screenshot, size, keymap)
-        spec = event_log.header.get("spec")
-        name = str(spec.get("name", "replay")) if isinstance(spec, dict) else "replay"
-        app = StreamApp(
-            ReplaySource(parts, factor),
-            name=f"{name} (replay)",
-            theme=ui.theme,
-            screenshot=ui.screenshot,
-            keymap=ui.keymap,
-        )
-        _launch(app, ui)
-        return
     handle, finish = _printer(_choose_format(fmt), sys.stdout, None)
     try:
         for part in paced(parts, factor):

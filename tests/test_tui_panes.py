@@ -306,3 +306,64 @@ def test_screenshot_writes_an_svg_headless_and_bad_options_are_refused(tmp_path)
     ):
         bad = subprocess.run([*cli, "replay", str(log), *args], capture_output=True, text=True)
         assert bad.returncode == 2 and words in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_replay_keys_seek_step_back_and_change_speed():
+    parts = graph_parts()
+    now = [0.0]
+
+    async def scenario() -> None:
+        source = ReplaySource(parts, speed=1.0, clock=lambda: now[0])
+        app = StreamApp(source, name="loop", clock=lambda: now[0])
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: 0 < len(app.store.parts) < len(parts))
+            await pilot.press("G")  # to the end
+            await until(pilot, lambda: app.ended and len(app.store.parts) == len(parts))
+            assert "116/116" in str(app.query_one(RunHeader).render())
+            await pilot.press("r")  # from the start: a fresh store, panes redrawn
+            await until(pilot, lambda: not app.ended and len(app.store.parts) < 5)
+            await pilot.press("space")
+            assert not source.playing
+            start = len(app.store.parts)
+            await pilot.press("n", "n", "n")
+            assert len(app.store.parts) == start + 3 == source.position
+            await pilot.press("b")
+            assert len(app.store.parts) == start + 2 == source.position
+            assert len(app.query_one(EventTable).view) == start + 2
+            header = str(app.query_one(RunHeader).render())
+            assert f"‖ 1x {start + 2}/116" in header
+            await pilot.press("plus")
+            assert source.speed == 2
+            await pilot.press("minus", "minus")
+            assert source.speed == 0.5
+            # Replay up to the selected event, paused there.
+            await pilot.press("G")
+            await until(pilot, lambda: len(app.store.parts) == len(parts))
+            table = app.query_one(EventTable)
+            table.focus()
+            await pilot.press("up", "up", "up")
+            chosen = app.store.parts[table.selected_position()].seq
+            await pilot.press("g")
+            await until(pilot, lambda: len(app.store.parts) == len(parts) - 3)
+            assert app.store.parts[len(app.store.parts) - 1].seq == chosen
+            assert not source.playing
+            tokens = app.query_one(TokenPane).plain_text()
+            assert "Otters hold hands." in tokens  # the token pane was rebuilt from the store
+
+    asyncio.run(scenario())
+
+
+def test_replay_keys_in_a_live_run_say_they_are_for_replays():
+    from streamtui.bus import EventBus
+    from streamtui.tui.sources import LiveSource
+
+    bus = EventBus()
+    app = StreamApp(LiveSource(bus.subscribe("coalescing")), name="live")
+    said = listen(app)
+
+    async def scenario() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("space", "r")
+            assert sum("only a replay" in n for n in said) == 2
+
+    asyncio.run(scenario())

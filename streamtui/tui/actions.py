@@ -57,7 +57,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("step_back", "b,comma", "Step a replay one part back", "step_back", footer=False),
     Action("faster", "plus,equals_sign", "Replay faster", "replay_faster", footer=False),
     Action("slower", "minus", "Replay slower", "replay_slower", footer=False),
-    Action("seek_start", "home", "Replay from the start", "seek_start", footer=False),
+    Action("seek_start", "r", "Replay from the start", "seek_start", footer=False),
     Action("seek_end", "G", "Jump to the end of a replay", "seek_end", footer=False),
     Action("seek_here", "g", "Replay up to the selected event", "seek_here", footer=False),
     Action("maximize", "m", "Maximise or restore the focused pane", "toggle_maximize"),

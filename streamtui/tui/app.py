@@ -120,6 +120,9 @@ class StreamApp(App[None]):
         self._header = self.query_one(RunHeader)
         self._frame_timer = self.set_interval(1 / FRAME_RATE, self.draw_frame)
         self._table.focus()
+        problems = getattr(self.pump.source, "problems", None)
+        for problem in problems() if callable(problems) else ():
+            self.notify(problem, title="log", severity="warning", timeout=10)
         if self._job is not None:
             self.run_worker(self._run_job(self._job), name="run", exit_on_error=False)
 
@@ -213,12 +216,10 @@ class StreamApp(App[None]):
         extra = []
         source = self.pump.source
         if isinstance(source, ReplaySource):
-            total = len(source.parts)
             mark = "▶" if source.playing and not source.finished else "‖"
-            speed = "max" if source.speed is None else f"{source.speed:g}x"
-            end = source.parts[-1].ts if total else 0.0
             extra.append(
-                f"{mark} {speed} {source.position}/{total} {source.recorded_time:.1f}/{end:.1f}s"
+                f"{mark} {source.speed_label} {source.position}/{len(source)} "
+                f"{source.recorded_time:.1f}/{source.total_time:.1f}s"
             )
         if self.pump.behind:
             extra.append(f"{self.pump.behind} queued")
@@ -283,7 +284,7 @@ class StreamApp(App[None]):
 
     def action_seek_end(self) -> None:
         if source := self._replay():
-            self._restart(len(source.parts))
+            self._restart(len(source))
 
     def action_seek_here(self) -> None:
         """Replay up to the selected event (inclusive) and pause there."""
@@ -291,7 +292,9 @@ class StreamApp(App[None]):
         position = self._table.selected_position()
         if source is not None and position is not None:
             source.pause()
-            self._restart(position + 1)
+            # The replay counts log lines; the store skips unreadable ones.
+            index = self.store.parts.log_index(position)
+            self._restart((position if index is None else index) + 1)
 
     def _restart(self, position: int) -> None:
         """Show the replay as it was after ``position`` parts: a fresh store (a store

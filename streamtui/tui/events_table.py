@@ -45,7 +45,9 @@ class EventTable(ScrollView, can_focus=True):
         Binding("down", "move_cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("ctrl+home", "move_cursor(-1_000_000_000)", "First", show=False),
+        # Home and End move the cursor (and End follows again), not just the view.
+        Binding("home,ctrl+home", "move_cursor(-1_000_000_000)", "First", show=False),
+        Binding("end,ctrl+end", "follow", "Follow", show=False),
     ]
 
     cursor: reactive[int] = reactive(0)
