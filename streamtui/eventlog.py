@@ -653,9 +653,10 @@ class LogFile:
         Lines found unreadable while replaying are added as they are found."""
         out = []
         if self.truncated:
+            whole = self._seen - (self.footer is not None)  # what EventLog calls parts
             out.append(
                 f"{self.path}: the log ends inside a line (the run was killed while writing); "
-                f"replaying the {len(self)} whole parts before it"
+                f"replaying the {whole} whole parts before it"
             )
         elif self.footer is None:
             out.append(

@@ -400,3 +400,28 @@ def test_live_runs_keep_whole_parts_in_the_store():
     assert pump.store.parts.log_index(0) is None
     assert [p.data for p in pump.store.parts] == [p.data for p in parts]
     assert pump.store.parts[3] is pump.store.parts[3]
+
+
+def test_a_frame_budget_moves_a_replay_in_slices_and_reports_every_change():
+    parts = graph_parts()
+    whole = FramePump(ReplaySource(parts, speed=None))
+    expected = whole.tick()
+    budgeted = FramePump(ReplaySource(parts, speed=None), budget=60.0, slice_parts=4)
+    changes = budgeted.tick()
+    assert len(budgeted.store.parts) == len(parts) and budgeted.frames == 1
+    assert (changes.first, changes.added_runs, changes.changed_runs, changes.token_runs) == (
+        expected.first,
+        expected.added_runs,
+        expected.changed_runs,
+        expected.token_runs,
+    )
+    assert changes.state == expected.state
+    starved = FramePump(ReplaySource(parts, speed=None), budget=0.0, slice_parts=4)
+    starved.tick()
+    assert len(starved.store.parts) == 4  # one slice a frame when the budget is spent
+    capped = FramePump(ReplaySource(parts, speed=None), budget=60.0, slice_parts=4, per_frame=10)
+    capped.tick()
+    assert len(capped.store.parts) == 10
+    while not starved.finished:
+        starved.tick()
+    assert summary(starved.store) == summary(whole.store)

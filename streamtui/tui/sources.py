@@ -328,7 +328,13 @@ class FramePump:
     """Moves what the source has due into the store, once per frame — at most
     ``per_frame`` parts, so a burst (a replay at full speed, a run that got ahead) is
     spread over frames instead of freezing one. A replay holds the rest back itself;
-    a live run's excess is carried to the next frame."""
+    a live run's excess is carried to the next frame.
+
+    ``budget`` (seconds, optional) also bounds a frame's time: a replay is taken in
+    slices of ``slice_parts`` until the budget is spent. Parsing a log line costs about
+    5 µs, so 20,000 replayed parts make a 0.2 s frame; a budget of 0.03 keeps a
+    full-speed replay or a long seek at about 20 frames a second (at some cost in
+    parts a second)."""
 
     def __init__(
         self,
@@ -336,11 +342,15 @@ class FramePump:
         store: RunStore | None = None,
         clock: Callable[[], float] = time.monotonic,
         per_frame: int = 20_000,
+        budget: float | None = None,
+        slice_parts: int = 1_000,
     ) -> None:
         self.source = source
         self.store = store or RunStore()
         self._clock = clock
         self.per_frame = per_frame
+        self.budget = budget
+        self.slice_parts = slice_parts
         self._carried: list[Part] = []
         self.frames = 0
 
@@ -362,19 +372,44 @@ class FramePump:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            room = self.per_frame - len(self._carried)
-            taken = self.source.take(self._clock(), max(0, room))
-            parts = self._carried + taken if self._carried else taken
-            self._carried = parts[self.per_frame :]
-            parts = parts[: self.per_frame]
-            if not parts:
-                return Changes(first=len(self.store.parts))
-            changes = self.store.ingest(parts)
-            del parts, taken
-            return changes
+            if self.budget is None or not isinstance(self.source, ReplaySource):
+                return self._move(self.per_frame)
+            return self._move_within(self.budget)
         finally:
             if collecting:
                 gc.enable()
+
+    def _move(self, most: int) -> Changes:
+        room = most - len(self._carried)
+        taken = self.source.take(self._clock(), max(0, room))
+        parts = self._carried + taken if self._carried else taken
+        self._carried = parts[most:]
+        parts = parts[:most]
+        if not parts:
+            return Changes(first=len(self.store.parts))
+        return self.store.ingest(parts)
+
+    def _move_within(self, budget: float) -> Changes:
+        """Slices of a replay until ``per_frame`` parts or ``budget`` seconds."""
+        source = self.source
+        assert isinstance(source, ReplaySource)
+        started = time.perf_counter()
+        changes = self._move(min(self.slice_parts, self.per_frame))
+        moved = len(self.store.parts) - changes.first
+        while (
+            moved < self.per_frame
+            and time.perf_counter() - started < budget
+            and source.due(self._clock())
+        ):
+            more = self._move(min(self.slice_parts, self.per_frame - moved))
+            if len(self.store.parts) == more.first:
+                break
+            moved += len(self.store.parts) - more.first
+            changes.added_runs += more.added_runs
+            changes.changed_runs |= more.changed_runs
+            changes.token_runs |= more.token_runs
+            changes.state = changes.state or more.state
+        return changes
 
     def restart(self, position: int) -> Changes:
         """Seek the replay to ``position`` and make the store hold exactly the parts
