@@ -43,7 +43,15 @@ def test_a_replayed_graph_run_fills_every_pane():
             assert "Otters hold hands while sleeping so they do not drift apart." in tokens
             tree = app.query_one(StepTree)
             [root] = tree.root.children
-            assert "LangGraph" in str(root.label) and len(root.children) == 4
+            # Supersteps group the node runs: step → node → inner runs.
+            steps = [str(group.label) for group in root.children]
+            assert "LangGraph" in str(root.label) and len(steps) == 3
+            assert steps[1].startswith("✓ step 2 · search, search")  # two Sends, one step
+            assert len(root.children[1].children) == 2 and not root.children[1].is_expanded
+            [write] = root.children[2].children
+            assert "write" in str(write.label) and "ScriptedChatModel" in str(
+                write.children[0].label
+            )
             assert app.query_one(JsonPane).plain_text().count("otters") >= 1
             await pilot.press("up", "up")
             assert table.cursor == len(parts) - 3 and not table.follow
@@ -124,7 +132,7 @@ def test_inspect_a_part_filter_by_a_run_and_search():
             # Select the "write" node in the tree: the table shows only its subtree.
             tree = app.query_one(StepTree)
             tree.focus()
-            write = tree.root.children[0].children[3]
+            [write] = tree.root.children[0].children[2].children
             tree.select_node(write)
             await until(pilot, lambda: "run LangGraph > write" in (table.border_subtitle or ""))
             names = {app.store.parts[i].data["name"] for i in table.view.positions}

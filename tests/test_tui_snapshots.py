@@ -78,7 +78,15 @@ def test_loop_graph_first_draft_selected(snap_compare):
         tree.focus()
         runs = pilot.app.store.runs
         [graph] = tree.root.children
-        draft = next(n for n in graph.children if runs[n.data].name == "draft")
+        draft = next(
+            node
+            for step in graph.children
+            for node in step.children
+            if node.data in runs and runs[node.data].name == "draft"
+        )
+        draft.parent.expand()  # its superstep folded when it finished
+        await pilot.pause()
+        tree.move_cursor(draft)
         tree.select_node(draft)
         tokens = pilot.app.query_one("#tokens")
         await until(pilot, lambda: "> draft" in str(tokens.border_subtitle or ""))

@@ -314,9 +314,9 @@ _STATUS = {"running": "…", "done": "✓", "failed": "✗", "interrupted": "■
 
 
 class StepTree(Tree[str]):
-    """The run tree: chains, models, tools, retrievers; graph node runs carry their
-    superstep. Status, duration and token count on each; finished subtrees fold away,
-    failed ones stay open."""
+    """The run tree: chains, models, tools, retrievers; a graph's node runs grouped by
+    superstep (step → node → inner runs). Status, duration and token count on each;
+    finished subtrees fold away, failed ones stay open."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         *Tree.COMPONENT_CLASSES,
@@ -333,17 +333,25 @@ class StepTree(Tree[str]):
         super().__init__("run", **kwargs)
         self.show_root = False
         self._by_run: dict[str, TreeNode[str]] = {}
+        self._steps: dict[tuple[str, int], TreeNode[str]] = {}
+        """(graph run, superstep) -> the node grouping its node runs."""
 
     def reset(self) -> None:
         self.clear()
         self._by_run.clear()
+        self._steps.clear()
 
     def show(self, store: RunStore, changes: Changes) -> None:
+        touched: set[tuple[str, int]] = set()
         for run_id in changes.added_runs:
             run = store.runs.get(run_id)
             if run is None:
                 continue
             parent = self._by_run.get(run.parent_id) if run.parent_id else None
+            key = _superstep(store, run_id)
+            if key is not None and parent is not None:
+                parent = self._group(key, parent)
+                touched.add(key)
             if parent is not None:
                 parent.allow_expand = True
             node = (parent or self.root).add(
@@ -352,33 +360,63 @@ class StepTree(Tree[str]):
             self._by_run[run_id] = node
         for run_id in changes.changed_runs | changes.token_runs:
             node = self._by_run.get(run_id)
-            if node is not None:
-                node.set_label(self._label(store, run_id))
-                run = store.runs[run_id]
-                if run.status == "done" and run.children and run.parent_id:
-                    node.collapse()
+            if node is None:
+                continue
+            node.set_label(self._label(store, run_id))
+            run = store.runs[run_id]
+            if run.status == "done" and run.children and run.parent_id:
+                node.collapse()
+            key = _superstep(store, run_id)
+            if key is not None:
+                touched.add(key)
+        for key in touched:
+            self._relabel_step(store, key)
+
+    def _group(self, key: tuple[str, int], graph: TreeNode[str]) -> TreeNode[str]:
+        if key not in self._steps:
+            graph.allow_expand = True
+            self._steps[key] = graph.add(Text(f"step {key[1]}"), data=None, expand=True)
+        return self._steps[key]
+
+    def _relabel_step(self, store: RunStore, key: tuple[str, int]) -> None:
+        group = self._steps[key]
+        runs = [store.runs[c.data] for c in group.children if c.data in store.runs]
+        status = (
+            "failed"
+            if any(r.status == "failed" for r in runs)
+            else "running"
+            if any(r.status == "running" for r in runs)
+            else "interrupted"
+            if any(r.status == "interrupted" for r in runs)
+            else "done"
+        )
+        label = Text(f"{_STATUS[status]} ", style=self._status_style(status))
+        label.append(printable(f"step {key[1]} · " + ", ".join(r.name for r in runs)))
+        ends = [r.ended for r in runs if r.ended is not None]
+        if ends and status != "running":
+            label.append(f" {max(ends) - min(r.started for r in runs):.2f}s", style="dim")
+        group.set_label(label)
+        if status == "done":
+            group.collapse()  # a finished superstep folds to one line naming its nodes
 
     def refresh_labels(self, store: RunStore) -> None:
         """Redraw every label (after the run ends, open runs become interrupted)."""
         for run_id, node in self._by_run.items():
             node.set_label(self._label(store, run_id))
+        for key in self._steps:
+            self._relabel_step(store, key)
+
+    def _status_style(self, status: str) -> Style:
+        if status == "failed":
+            return self.get_component_rich_style("step-tree--failed", partial=True)
+        if status == "running":
+            return self.get_component_rich_style("step-tree--running", partial=True)
+        return Style()
 
     def _label(self, store: RunStore, run_id: str) -> Text:
         run = store.runs[run_id]
-        icon_style = (
-            self.get_component_rich_style("step-tree--failed", partial=True)
-            if run.status == "failed"
-            else self.get_component_rich_style("step-tree--running", partial=True)
-            if run.status == "running"
-            else Style()
-        )
-        label = Text(f"{_STATUS.get(run.status, '?')} ", style=icon_style)
-        step = (
-            f"[{run.step}] "
-            if run.step is not None and run.run_type == "chain" and run.node
-            else ""
-        )
-        label.append(printable(f"{step}{run.name}"))
+        label = Text(f"{_STATUS.get(run.status, '?')} ", style=self._status_style(run.status))
+        label.append(printable(run.name))
         details = []
         if run.duration is not None:
             details.append(f"{run.duration:.2f}s")
@@ -389,6 +427,18 @@ class StepTree(Tree[str]):
         if details:
             label.append(" " + printable(" · ".join(details)), style="dim")
         return label
+
+
+def _superstep(store: RunStore, run_id: str) -> tuple[str, int] | None:
+    """(graph run, superstep) when ``run_id`` is a graph's node run, else ``None``: a node
+    run carries its node's name and a step, and its parent (the graph) is not that node."""
+    run = store.runs[run_id]
+    if run.step is None or run.run_type != "chain" or run.node != run.name or not run.parent_id:
+        return None
+    parent = store.runs.get(run.parent_id)
+    if parent is None or parent.node == run.node:
+        return None
+    return run.parent_id, run.step
 
 
 # --- state -------------------------------------------------------------------------------
