@@ -206,7 +206,7 @@ def test_filters_by_kind_name_tag_run_and_text_and_extend_incrementally():
     view.set_filter(PartFilter(names=frozenset({"ChatPromptTemplate"})))
     assert len(view) == 2
     view.set_filter(PartFilter())
-    assert view.positions == list(range(len(parts)))
+    assert list(view.positions) == list(range(len(parts)))
 
 
 def test_rows_are_one_printable_line():

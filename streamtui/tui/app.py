@@ -84,7 +84,10 @@ class StreamApp(App[None]):
         self.job_error: BaseException | None = None
         self.screenshot_path = screenshot
         self._clock = clock
-        self.pump = FramePump(source, store or RunStore(), clock=clock)
+        # A replay is read in slices until the frame's time is spent: a max-speed replay
+        # or a long seek keeps the UI at ~30 frames a second instead of 5.
+        budget = 0.03 if isinstance(source, ReplaySource) else None
+        self.pump = FramePump(source, store or RunStore(), clock=clock, budget=budget)
         self.store = self.pump.store
         self.view = FilteredView(self.store)
         self.selected_run: str | None = None
@@ -120,9 +123,8 @@ class StreamApp(App[None]):
         self._header = self.query_one(RunHeader)
         self._frame_timer = self.set_interval(1 / FRAME_RATE, self.draw_frame)
         self._table.focus()
-        problems = getattr(self.pump.source, "problems", None)
-        for problem in problems() if callable(problems) else ():
-            self.notify(problem, title="log", severity="warning", timeout=10)
+        self._told: set[str] = set()
+        self._tell_problems()
         if self._job is not None:
             self.run_worker(self._run_job(self._job), name="run", exit_on_error=False)
 
@@ -187,6 +189,8 @@ class StreamApp(App[None]):
                 self._steps.refresh_labels(self.store)
             self._draw_state(force=ending)
             self._draw_header()
+        if ending:
+            self._tell_problems()
         if ending and self.screenshot_path is not None:
             # A few frames for the last layout (scroll positions, the footer) to settle.
             self.set_timer(0.25, self._save_screenshot)
@@ -206,6 +210,15 @@ class StreamApp(App[None]):
             self._state_dirty = False
             self._state.show(snapshot(self.store, self.selected_run))
 
+    def _tell_problems(self) -> None:
+        """What is wrong with a replayed log: said at the start (a cut-off end) and again
+        at the end (lines that turned out unreadable while playing), each once."""
+        problems = getattr(self.pump.source, "problems", None)
+        for problem in problems() if callable(problems) else ():
+            if problem not in self._told:
+                self._told.add(problem)
+                self.notify(problem, title="log", severity="warning", timeout=10)
+
     def _draw_header(self) -> None:
         now = self._clock()
         self._rates.append((now, len(self.store.parts)))
@@ -217,6 +230,8 @@ class StreamApp(App[None]):
         source = self.pump.source
         if isinstance(source, ReplaySource):
             mark = "▶" if source.playing and not source.finished else "‖"
+            if source.fast_forwarding:
+                mark = "seeking…"
             extra.append(
                 f"{mark} {source.speed_label} {source.position}/{len(source)} "
                 f"{source.recorded_time:.1f}/{source.total_time:.1f}s"
