@@ -17,6 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from streamtui.tui.filters import FilteredView, row
+from streamtui.tui.scrolling import set_virtual_size
 
 __all__ = ["EventTable"]
 
@@ -60,7 +61,7 @@ class EventTable(ScrollView, can_focus=True):
 
     def refresh_rows(self, added: int) -> None:
         """New rows arrived (``added`` passed the filter): resize, follow, redraw."""
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.view))
+        set_virtual_size(self, Size(self.scrollable_content_region.width, len(self.view)))
         if self.follow:
             self.cursor = max(0, len(self.view) - 1)
             self.scroll_end(animate=False)

@@ -24,6 +24,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from streamtui.transcript import one_line, printable
+from streamtui.tui.scrolling import set_virtual_size
 from streamtui.tui.state_view import Snapshot, path_text, pretty_lines
 from streamtui.tui.store import Changes, RunStore
 
@@ -263,7 +264,7 @@ class TokenPane(ScrollView, can_focus=True):
         self._changed()
 
     def _changed(self) -> None:
-        self.virtual_size = Size(self._wrap + 2, len(self._lines))
+        set_virtual_size(self, Size(self._wrap + 2, len(self._lines)))
         if self.follow:
             self.scroll_end(animate=False, x_axis=False)
         self.refresh()

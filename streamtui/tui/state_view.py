@@ -144,38 +144,50 @@ def _state(store: RunStore, step: int, why: str = "") -> Snapshot:
     return Snapshot(title, value, jsonable(store.state_at(step - 1)), True)
 
 
+_TEXT_CHUNKS = 20_000
+"""String deltas joined for a run's text so far; older ones are left out (and said so)."""
+
+
 def _streamed(store: RunStore, run_id: str) -> Snapshot | None:
     run = store.runs[run_id]
+    title = f"{run.name} ({run.run_type})"
     chunks: list[Any] = []  # newest first
     output: Any = None
-    start: Any = None
-    # Newest first: an object stream needs only its last two chunks, however long it is.
-    for position in reversed(run.parts):
-        event = store.parts[position].data
-        if not isinstance(event, dict):
-            continue
-        kind = event.get("event", "")
-        payload = event.get("data")
-        payload = payload if isinstance(payload, dict) else {}
-        if kind.endswith("_stream") and kind not in _TOKEN_EVENTS and "chunk" in payload:
-            chunk = payload["chunk"]
-            if len(chunks) >= 2 and not isinstance(chunk, str):
-                continue
-            chunks.append(chunk)
-        elif kind.endswith("_end") and "output" in payload:
-            output = payload["output"]
-        elif kind.endswith("_start") and "input" in payload:
-            start = payload["input"]
-    title = f"{run.name} ({run.run_type})"
+    cut = False
+    if run.run_type not in ("chat_model", "llm"):  # a model's stream is its tokens
+        # Newest first: an object stream needs only its last two chunks; a text stream
+        # is joined up to _TEXT_CHUNKS pieces. Never a scan of a whole long run.
+        for position in reversed(run.parts):
+            event = _event_of(store, position)
+            kind = event.get("event", "")
+            payload = event.get("data")
+            payload = payload if isinstance(payload, dict) else {}
+            if kind.endswith("_stream") and kind not in _TOKEN_EVENTS and "chunk" in payload:
+                chunk = payload["chunk"]
+                if not isinstance(chunk, str) and len(chunks) >= 2:
+                    break
+                if len(chunks) >= _TEXT_CHUNKS:
+                    cut = True
+                    break
+                chunks.append(chunk)
+            elif kind.endswith("_end") and "output" in payload:
+                output = payload["output"]
     if chunks and all(isinstance(c, str) for c in chunks):
         # String chunks are deltas: the value is the text so far.
         text = "".join(reversed(chunks))
-        return Snapshot(f"{title} · streamed text", text, text[: len(text) - len(chunks[0])], True)
+        note = " (the latest part)" if cut else ""
+        previous = text[: len(text) - len(chunks[0])]
+        return Snapshot(f"{title} · streamed text{note}", text, previous, True)
     if chunks:
         value = jsonable(chunks[0])
         if len(chunks) > 1:
             return Snapshot(f"{title} · streamed", value, jsonable(chunks[1]), True)
         return Snapshot(f"{title} · streamed", value)
+    last = _event_of(store, run.parts[-1]) if run.parts else {}
+    first = _event_of(store, run.parts[0]) if run.parts else {}
+    start = first.get("data", {}).get("input") if isinstance(first.get("data"), dict) else None
+    if output is None and isinstance(last.get("data"), dict):
+        output = last["data"].get("output")
     if run.error is not None:  # what failed, and on what
         return Snapshot(f"{title} · failed", jsonable({"error": run.error, "input": start}))
     if output is not None:
@@ -183,3 +195,8 @@ def _streamed(store: RunStore, run_id: str) -> Snapshot | None:
     if start is not None:
         return Snapshot(f"{title} · input", jsonable(start))
     return None
+
+
+def _event_of(store: RunStore, position: int) -> dict[str, Any]:
+    event = store.parts[position].data
+    return event if isinstance(event, dict) else {}
