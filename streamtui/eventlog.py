@@ -269,20 +269,25 @@ class EventLog:
 
     def problems(self) -> list[str]:
         """What a reader should be told about this log, in words."""
-        out = []
-        if self.truncated:
-            out.append(
-                f"{self.path}: the log ends inside a line (the run was killed while writing); "
-                f"replaying the {len(self.lines)} whole parts before it"
-            )
-        elif self.footer is None:
-            out.append(
-                f"{self.path}: no footer (the run did not finish); replaying what was recorded"
-            )
-        if self.bad_lines:
-            shown = ", ".join(map(str, self.bad_lines[:5]))
-            out.append(f"{self.path}: skipped {len(self.bad_lines)} unreadable line(s): {shown}")
-        return out
+        return _problems(self.path, self.truncated, len(self.lines), self.footer, self.bad_lines)
+
+
+def _problems(
+    path: Path, truncated: bool, whole: int, footer: dict[str, Any] | None, bad: list[int]
+) -> list[str]:
+    """A log's problems in words: the same for a parsed log and one replayed lazily."""
+    out = []
+    if truncated:
+        out.append(
+            f"{path}: the log ends inside a line (the run was killed while writing); "
+            f"replaying the {whole} whole parts before it"
+        )
+    elif footer is None:
+        out.append(f"{path}: no footer (the run did not finish); replaying what was recorded")
+    if bad:
+        shown = ", ".join(map(str, bad[:5]))
+        out.append(f"{path}: skipped {len(bad)} unreadable line(s): {shown}")
+    return out
 
 
 _FOOTER = b'{"type":"footer"'
@@ -651,21 +656,8 @@ class LogFile:
     def problems(self) -> list[str]:
         """What a reader should be told about this log, in words (as ``EventLog``'s).
         Lines found unreadable while replaying are added as they are found."""
-        out = []
-        if self.truncated:
-            whole = self._seen - (self.footer is not None)  # what EventLog calls parts
-            out.append(
-                f"{self.path}: the log ends inside a line (the run was killed while writing); "
-                f"replaying the {whole} whole parts before it"
-            )
-        elif self.footer is None:
-            out.append(
-                f"{self.path}: no footer (the run did not finish); replaying what was recorded"
-            )
-        if self.bad_lines:
-            shown = ", ".join(map(str, self.bad_lines[:5]))
-            out.append(f"{self.path}: skipped {len(self.bad_lines)} unreadable line(s): {shown}")
-        return out
+        whole = self._seen - (self.footer is not None)  # what EventLog calls parts
+        return _problems(self.path, self.truncated, whole, self.footer, self.bad_lines)
 
     def close(self) -> None:
         if self._file is not None:
