@@ -98,6 +98,7 @@ class StreamApp(App[None]):
         self._state_dirty = True
         self._rates: deque[tuple[float, int]] = deque(maxlen=FRAME_RATE * 2)
         self._left_share = 60  # percent of the width the left column takes
+        self._told: set[str] = set()  # log problems already shown
         self.ended = False
 
     def compose(self) -> ComposeResult:
@@ -126,7 +127,6 @@ class StreamApp(App[None]):
         self._header = self.query_one(RunHeader)
         self._frame_timer = self.set_interval(1 / FRAME_RATE, self.draw_frame)
         self._table.focus()
-        self._told: set[str] = set()
         self._tell_problems()
         if self._job is not None:
             self.run_worker(self._run_job(self._job), name="run", exit_on_error=False)
@@ -331,6 +331,7 @@ class StreamApp(App[None]):
         only grows), every pane redrawn from it."""
         changes = self.pump.restart(position)
         self.store = self.pump.store
+        self._rates.clear()  # the part count jumped: no rate from before the seek
         self.view = FilteredView(self.store, self.view.filter)
         self.view.extend()
         self._table.view = self.view
@@ -498,3 +499,4 @@ class StreamApp(App[None]):
 
     def on_unmount(self) -> None:
         self._frame_timer.stop()
+        gc.unfreeze()  # quit mid-run: give the cycles back to the collector
