@@ -58,6 +58,7 @@ class RunHeader(Static):
         parts = [
             name,
             store.status,
+            *extra,  # the replay's position: before what a narrow terminal cuts off
             f"{store.elapsed():.1f}s",
             f"TTFT {ttft * 1000:.0f} ms" if ttft is not None else "TTFT -",
             f"{rate:.0f} tok/s {sparkline(store.tokens_per_second)}".rstrip()
@@ -68,7 +69,7 @@ class RunHeader(Static):
         ]
         if store.merged:
             parts.append(f"{store.merged} chunks folded")
-        text = Text(printable(" · ".join(parts + extra)), no_wrap=True, overflow="ellipsis")
+        text = Text(printable(" · ".join(parts)), no_wrap=True, overflow="ellipsis")
         failure = failure_line(store)
         if failure:
             text.append("\n")
