@@ -16,7 +16,7 @@ from streamtui.eventlog import EventLog
 from streamtui.tui.app import StreamApp
 from streamtui.tui.dialogs import ExportPrompt, FilterScreen
 from streamtui.tui.events_table import EventTable
-from streamtui.tui.panes import JsonPane, RunHeader, TokenPane
+from streamtui.tui.panes import JsonPane, RunHeader, StepTree, TokenPane
 from streamtui.tui.sources import ReplaySource
 from streamtui.tui.state_view import Snapshot
 from streamtui.tui.store import RunStore
@@ -365,5 +365,26 @@ def test_replay_keys_in_a_live_run_say_they_are_for_replays():
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("space", "r")
             assert sum("only a replay" in n for n in said) == 2
+
+    asyncio.run(scenario())
+
+
+def test_selecting_a_superstep_shows_the_state_after_it():
+    parts = graph_parts()
+
+    async def scenario() -> None:
+        app = StreamApp(ReplaySource(parts, speed=None), name="loop")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.ended)
+            tree = app.query_one(StepTree)
+            [graph] = tree.root.children
+            step3 = graph.children[2]
+            assert str(step3.label).startswith("✓ step 3 · draft")
+            tree.focus()
+            tree.move_cursor(step3)
+            await pilot.press("enter")
+            state = app.query_one(JsonPane)
+            await until(pilot, lambda: "step 3" in str(state.border_subtitle))
+            assert len(app.query_one(EventTable).view) == len(parts)  # not narrowed
 
     asyncio.run(scenario())

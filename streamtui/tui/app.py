@@ -446,10 +446,17 @@ class StreamApp(App[None]):
         self.notify(f"exported {count} events to {path}", timeout=5)
 
     def on_tree_node_selected(self, message: StepTree.NodeSelected[str]) -> None:
-        """Selecting a run narrows the other panes to it (and the runs under it)."""
+        """Selecting a run narrows the other panes to it (and the runs under it);
+        selecting a superstep shows the state after it, the panes staying as they are."""
         run_id = message.node.data
         if run_id in self.store.runs:
             self._apply(replace(self.view.filter, run=run_id))
+            return
+        nodes = [c.data for c in message.node.children if c.data in self.store.runs]
+        if nodes:
+            self.selected_run = nodes[0]  # any node of the step: the state after it
+            self._state_dirty = True
+            self._draw_state(force=True)
 
     # --- filter -------------------------------------------------------------------
 
