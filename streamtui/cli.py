@@ -459,6 +459,165 @@ def _parse_speed(text: str) -> float | None:
 
 
 @app.command()
+def attach(
+    url: Annotated[
+        str,
+        typer.Argument(
+            help="An SSE stream (streamtui run --serve, or a LangGraph server's "
+            "/threads/{thread}/runs/{run}/stream), or nats://host:4222."
+        ),
+    ],
+    token: Annotated[
+        str | None, typer.Option("--token", help="The server's token (sent as a Bearer token).")
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option("--run", help="nats:// only: follow this run.")
+    ] = None,
+    latest: Annotated[
+        bool, typer.Option("--latest", help="nats:// only: follow the newest run.")
+    ] = False,
+    all_runs: Annotated[
+        bool, typer.Option("--all", help="nats:// only: follow every run (a run picker).")
+    ] = False,
+    no_tui: Annotated[
+        bool, typer.Option("--no-tui", help="Print parts instead of the UI.")
+    ] = False,
+    fmt: Annotated[Format | None, typer.Option("--format", "-f", help="jsonl or pretty.")] = None,
+    theme: ThemeOption = None,
+    screenshot: ScreenshotOption = None,
+    size: SizeOption = "120x36",
+    keymap: KeymapOption = None,
+) -> None:
+    """Watch a run in another process or on another machine, live: the TUI on a terminal,
+    JSONL otherwise. Reconnects by itself and resumes where it left off."""
+    chosen = [
+        name
+        for name, on in (("--run", run_id is not None), ("--latest", latest), ("--all", all_runs))
+        if on
+    ]
+    if url.startswith("nats://"):
+        if len(chosen) > 1:
+            _fail(f"{' and '.join(chosen)}: choose one run, the newest, or all of them")
+        source, label = _nats_source(url, run_id, latest, all_runs, token), url
+    else:
+        from streamtui.remote.attach import AttachError, RemoteSource
+
+        if chosen:
+            _fail(f"{', '.join(chosen)} choose among NATS runs; an SSE URL is one run already")
+        try:
+            source = RemoteSource(url, token=token)
+        except AttachError as e:
+            _fail(str(e), e.code)
+        label = source.target.host_header
+    if _use_tui(no_tui, fmt, screenshot):
+        from streamtui.tui.app import StreamApp
+
+        ui = _ui_options(theme, screenshot, size, keymap)
+        app = StreamApp(
+            source,
+            name=f"{label} (attach)",
+            theme=ui.theme,
+            screenshot=ui.screenshot,
+            keymap=ui.keymap,
+        )
+        try:
+            _launch(app, ui)
+        finally:
+            _close(source)
+        _attach_outcome(source, None)
+        return
+    _print_attached(source, _choose_format(fmt), label)
+
+
+def _nats_source(
+    url: str, run_id: str | None, latest: bool, all_runs: bool, token: str | None
+) -> Any:
+    """The NATS viewer (``streamtui.remote.nats``), imported only for a nats:// URL."""
+    try:
+        from streamtui.remote.nats import open_nats_source
+    except ImportError as e:
+        _fail(f"{url}: NATS attach is not available in this installation ({e})")
+    try:
+        return open_nats_source(url, run=run_id, latest=latest, all_runs=all_runs, token=token)
+    except Exception as e:  # its own errors: one line, never a traceback
+        code = getattr(e, "code", EXIT_FAILED)
+        _fail(f"{url}: {e}", code if isinstance(code, int) else EXIT_FAILED)
+
+
+def _close(source: Any) -> None:
+    close = getattr(source, "close", None)
+    if callable(close):
+        close()
+
+
+def _print_attached(source: Any, fmt: Format, label: str) -> None:
+    """Print what arrives until the stream ends; the source's notices (reconnects, missed
+    parts) go to stderr as they happen."""
+    import time
+
+    handle, finish = _printer(fmt, sys.stdout, None)
+    start = getattr(source, "start", None)
+    if callable(start):
+        start()
+    wait = getattr(source, "wait", None)
+    error = None
+    count = 0
+    try:
+        while True:
+            parts = source.take(time.monotonic())
+            if parts:
+                handle(parts)
+                count += len(parts)
+            _tell_notices(source)
+            if source.finished:
+                break
+            if not parts:
+                if callable(wait):
+                    wait(0.5)
+                else:
+                    time.sleep(0.02)
+    except KeyboardInterrupt:
+        _close(source)
+        _finish(finish)
+        _fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _close(source)
+        _quiet_stdout()
+        return
+    _close(source)
+    _finish(finish)
+    error = getattr(source, "error", None)
+    _tell_notices(source)
+    if error is None:
+        status = getattr(source, "status", None) or "ended"
+        missed = getattr(source, "missed", 0)
+        lost = f", {missed} missed" if missed else ""
+        _note(f"-- attached to {label}: {count} parts ({status}{lost})")
+    _attach_outcome(source, error)
+
+
+def _tell_notices(source: Any) -> None:
+    """The source's news on stderr (not the error it stopped on: that is said last)."""
+    notices = getattr(source, "notices", None)
+    error = getattr(source, "error", None)
+    for line in notices() if callable(notices) else ():
+        if error is None or line != str(error):
+            _note(f"streamtui: {line}")
+
+
+def _attach_outcome(source: Any, error: Any) -> None:
+    """Exit 0 if the remote run finished, 1 if it failed or could not be followed, 2 if
+    the server refused us."""
+    error = error if error is not None else getattr(source, "error", None)
+    if error is not None:
+        code = getattr(error, "code", EXIT_FAILED)
+        _fail(str(error), code if isinstance(code, int) else EXIT_FAILED)
+    status = getattr(source, "status", None)
+    if status not in (None, "done", "success"):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
 def validate(
     file: Annotated[str, typer.Argument(help="chain.yaml or app.py[:name] to check.")],
 ) -> None:
