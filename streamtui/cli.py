@@ -275,6 +275,19 @@ def run(
     screenshot: ScreenshotOption = None,
     size: SizeOption = "120x36",
     keymap: KeymapOption = None,
+    serve: Annotated[
+        str | None,
+        typer.Option(
+            "--serve",
+            metavar="[HOST:]PORT",
+            help="Also serve the run as Server-Sent Events at http://HOST:PORT/stream "
+            "(host 127.0.0.1 unless given; port 0 picks a free one). See docs/remote.md.",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", help="With --serve: viewers must send this Bearer token."),
+    ] = None,
 ) -> None:
     """Run a chain or graph and stream it."""
     from streamtui.envelope import Redactor
@@ -284,6 +297,7 @@ def run(
 
     if record is not None and no_record:
         _fail("--record and --no-record contradict each other; give one")
+    serve_at = _serve_address(serve, token)
     try:
         loaded = load_file(file)
         value = merge_input(loaded.input, input or [], input_json, file)
@@ -309,23 +323,91 @@ def run(
         "modes": modes,
         "event_filter": loaded.stream.event_filters(),
     }
-    if _use_tui(no_tui, fmt, screenshot):
-        ui = _ui_options(theme, screenshot, size, keymap)
-        _run_in_tui(loaded.target, value, loaded.name, session, log_path, redactor, ui)
-        return
-    handle, finish = _printer(_choose_format(fmt), sys.stdout, redactor)
+    tui = _use_tui(no_tui, fmt, screenshot)
+    ui = _ui_options(theme, screenshot, size, keymap) if tui else None
+    server = _start_serving(serve_at, token, redactor, session) if serve_at else None
     try:
-        outcome = asyncio.run(
-            run_session(loaded.target, value, consumers=[("stdout", handle)], **session)
-        )
-    except OSError as e:
-        _fail(f"cannot record to {log_path}: {e.strerror or e} (give --record PATH or --no-record)")
-    except KeyboardInterrupt:
+        if ui is not None:
+            _run_in_tui(loaded.target, value, loaded.name, session, log_path, redactor, ui, server)
+            return
+        handle, finish = _printer(_choose_format(fmt), sys.stdout, redactor)
+        try:
+            job = run_session(loaded.target, value, consumers=[("stdout", handle)], **session)
+            outcome = asyncio.run(_ending(job, server))
+        except OSError as e:
+            hint = "give --record PATH or --no-record"
+            _fail(f"cannot record to {log_path}: {e.strerror or e} ({hint})")
+        except KeyboardInterrupt:
+            _finish(finish)
+            kept = f"; the log is kept: {log_path}" if log_path else ""
+            _fail(f"interrupted{kept}", EXIT_INTERRUPTED)
         _finish(finish)
-        kept = f"; the log is kept: {log_path}" if log_path else ""
-        _fail(f"interrupted{kept}", EXIT_INTERRUPTED)
-    _finish(finish)
-    _report(outcome, log_path, redactor)
+        _report(outcome, log_path, redactor)
+    finally:
+        if server is not None:
+            server.close()  # viewers get the end of the run first (a few seconds at most)
+
+
+def _serve_address(serve: str | None, token: str | None) -> tuple[str, int] | None:
+    """``--serve [HOST:]PORT`` checked: loopback unless a host is given, and a host other
+    machines can reach only with a token."""
+    if token is not None and not token.strip():
+        _fail("--token is empty; give the token viewers must send")
+    if serve is None:
+        if token is not None:
+            _fail("--token is for --serve; give --serve [HOST:]PORT too")
+        return None
+    from streamtui.remote.sse_server import is_loopback
+
+    host, sep, port_text = serve.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not port_text.isdigit() or (sep and not host):
+        _fail(f"--serve {serve!r}: give [HOST:]PORT, like 8765 or 127.0.0.1:8765")
+    port = int(port_text)
+    if port > 65535:
+        _fail(f"--serve {serve!r}: the port must be 0-65535 (0 picks a free one)")
+    host = host or "127.0.0.1"
+    if not is_loopback(host) and token is None:
+        _fail(
+            f"--serve {serve}: {host} can be reached from other machines and the stream "
+            "carries the run's prompts and outputs; give --token T (viewers send "
+            "Authorization: Bearer T) or serve on 127.0.0.1"
+        )
+    return host, port
+
+
+def _start_serving(
+    address: tuple[str, int], token: str | None, redactor: Any, session: dict[str, Any]
+) -> Any:
+    """The SSE server on the run's bus (put into ``session``), listening before the run."""
+    from streamtui.bus import EventBus
+    from streamtui.remote.sse_server import SSEServer
+
+    host, port = address
+    bus = session["bus"] = EventBus()
+    try:
+        server = SSEServer(bus, host, port, token=token, redactor=redactor).start()
+    except (OSError, ValueError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        _fail(f"--serve {host}:{port}: cannot listen there: {reason}")
+    _note(f"serving {server.url}")
+    return server
+
+
+async def _ending(job: Any, server: Any) -> Any:
+    """``job`` (a ``run_session``), then the server's ``end`` event with the run's status."""
+    if server is None:
+        return await job
+    status = "error"
+    try:
+        outcome = await job
+        status = outcome.status
+        return outcome
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        status = "interrupted"
+        raise
+    finally:
+        server.end(status)
 
 
 def _report(outcome: Any, log_path: Path | None, redactor: Any) -> None:
@@ -356,6 +438,7 @@ def _run_in_tui(
     log_path: Path | None,
     redactor: Any,
     ui: UiOptions,
+    server: Any = None,
 ) -> None:
     """The run as a job of the app: quitting the app mid-run stops it, log kept."""
     from streamtui.bus import EventBus
@@ -363,9 +446,10 @@ def _run_in_tui(
     from streamtui.tui.app import StreamApp
     from streamtui.tui.sources import LiveSource
 
-    bus = EventBus()
+    session = dict(session)
+    bus = session.pop("bus", None) or EventBus()
     source = LiveSource(bus.subscribe("coalescing"))
-    job = run_session(target, value, bus=bus, **session)
+    job = _ending(run_session(target, value, bus=bus, **session), server)
     app = StreamApp(
         source, name=name, job=job, theme=ui.theme, screenshot=ui.screenshot, keymap=ui.keymap
     )
