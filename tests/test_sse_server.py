@@ -4,6 +4,7 @@ that vanishes, the end event, and ``streamtui run --serve``. Real sockets on loo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -409,3 +410,22 @@ def test_run_refuses_bad_serve_options(args, said, tmp_path, monkeypatch):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and said in lines[0] and "Traceback" not in result.output
     assert not (tmp_path / ".streamtui").exists()  # refused before anything ran
+
+
+def test_leaving_the_async_block_by_an_exception_ends_the_stream_with_error():
+    async def main(bus: EventBus) -> list[Event]:
+        got: list[list[Event]] = []
+        async with serve_sse(bus) as server:
+            client = Stream(server.url)
+            reader = threading.Thread(target=lambda: got.append(client.until_end()))
+            reader.start()
+            bus.publish("custom", 1)
+            with contextlib.suppress(RuntimeError):
+                async with server:
+                    raise RuntimeError("the run broke")
+        reader.join(10)
+        return got[0]
+
+    events = asyncio.run(main(EventBus()))
+    assert [e.event for e in events] == ["custom", "end"]
+    assert json.loads(events[-1].data) == {"status": "error", "parts": 1}
