@@ -288,6 +288,14 @@ def run(
         str | None,
         typer.Option("--token", help="With --serve: viewers must send this Bearer token."),
     ] = None,
+    publish: Annotated[
+        str | None,
+        typer.Option(
+            "--publish",
+            metavar="nats://HOST:PORT",
+            help="Also publish the run to NATS JetStream (see docs/remote.md).",
+        ),
+    ] = None,
 ) -> None:
     """Run a chain or graph and stream it."""
     from streamtui.envelope import Redactor
@@ -298,6 +306,8 @@ def run(
     if record is not None and no_record:
         _fail("--record and --no-record contradict each other; give one")
     serve_at = _serve_address(serve, token)
+    if publish is not None:
+        _check_publish(publish)
     try:
         loaded = load_file(file)
         value = merge_input(loaded.input, input or [], input_json, file)
@@ -326,13 +336,17 @@ def run(
     tui = _use_tui(no_tui, fmt, screenshot)
     ui = _ui_options(theme, screenshot, size, keymap) if tui else None
     server = _start_serving(serve_at, token, redactor, session) if serve_at else None
+    publisher = _start_publisher(publish, header, redactor, tui) if publish else None
+    if publisher is not None:
+        session.setdefault("consumers", []).append(("nats", publisher.handle))
     try:
         if ui is not None:
             _run_in_tui(loaded.target, value, loaded.name, session, log_path, redactor, ui, server)
             return
         handle, finish = _printer(_choose_format(fmt), sys.stdout, redactor)
+        consumers = [("stdout", handle), *session.pop("consumers", [])]
         try:
-            job = run_session(loaded.target, value, consumers=[("stdout", handle)], **session)
+            job = run_session(loaded.target, value, consumers=consumers, **session)
             outcome = asyncio.run(_ending(job, server))
         except OSError as e:
             hint = "give --record PATH or --no-record"
@@ -342,10 +356,45 @@ def run(
             kept = f"; the log is kept: {log_path}" if log_path else ""
             _fail(f"interrupted{kept}", EXIT_INTERRUPTED)
         _finish(finish)
+        if publisher is not None:
+            _close_publisher(publisher, publisher.footer_for(outcome))
         _report(outcome, log_path, redactor)
     finally:
         if server is not None:
             server.close()  # viewers get the end of the run first (a few seconds at most)
+        _close_publisher(publisher)  # after a TUI run or an interruption (status from parts)
+
+
+def _check_publish(url: str) -> None:
+    """A bad ``--publish`` URL, or no nats-py, ends here: one line, exit 2."""
+    from streamtui.remote.nats import NatsUnavailable, check_url, require_nats
+
+    try:
+        check_url(url)
+        require_nats()
+    except (ValueError, NatsUnavailable) as e:
+        _fail(f"--publish {url}: {e}")
+
+
+def _start_publisher(url: str, header: dict[str, Any], redactor: Any, in_tui: bool) -> Any:
+    """Connect (waiting up to 2 s) and say where the run goes. An unreachable server is
+    not an error: the run goes on, parts are buffered (bounded) and sent once it is back."""
+    from streamtui.remote.nats import NatsPublisher
+
+    warn = None if in_tui else _note  # in the TUI the warnings are printed after it
+    publisher = NatsPublisher(url, header=header, redactor=redactor, warn=warn)
+    _note(f"-- publishing run {publisher.run_id} to {url.rpartition('@')[2]}")
+    publisher.start()
+    return publisher
+
+
+def _close_publisher(publisher: Any, footer: dict[str, Any] | None = None) -> None:
+    """Send what is left and the end marker (once), then say what was not published."""
+    if publisher is None or publisher.closed:
+        return
+    publisher.close(footer)
+    for problem in publisher.problems():
+        _note(f"streamtui: {problem}")
 
 
 def _serve_address(serve: str | None, token: str | None) -> tuple[str, int] | None:

