@@ -312,10 +312,11 @@ def test_idle_streams_get_keepalive_comments(bus):
         events = client.events()
         assert next(events) == Event("comment", "keepalive")
         bus.publish("custom", 1)
-        assert next(events).id == "1"
+        # More keep-alives may come before it on a busy machine; the part comes next.
+        assert next(e for e in events if e.event != "comment").id == "1"
         assert next(events) == Event("comment", "keepalive")
         server.end("error")
-        assert [e.event for e in events] == ["end"]
+        assert [e.event for e in events if e.event != "comment"] == ["end"]
 
 
 def test_end_closes_every_stream_and_late_clients_get_the_backlog_then_end(bus):
