@@ -315,6 +315,23 @@ def test_a_refused_token_is_fatal_and_names_the_option(serve, sources):
     assert len(server.requests) == 2  # one each: a 401 is not retried
 
 
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", "404 Not Found"),
+        (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>", "not an event stream"),
+    ],
+)
+def test_a_wrong_url_on_a_real_server_is_a_usage_error(serve, answer, says):
+    async def handler(headers: dict[str, str], writer: asyncio.StreamWriter, n: int) -> None:
+        writer.write(answer)
+
+    server = serve(handler)
+    result = runner.invoke(app, ["attach", server.url("/nope"), "--no-tui"])
+    assert result.exit_code == 2 and says in result.stderr
+    assert len(server.requests) == 1
+
+
 def test_an_unreachable_server_is_given_up_on(sources):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
@@ -531,7 +548,25 @@ def test_importing_streamtui_does_not_import_attach():
 
 def test_end_to_end_against_the_sse_server(sources):
     sse_server = pytest.importorskip("streamtui.remote.sse_server")
-    serve_sse = getattr(sse_server, "serve_sse", None)
-    if serve_sse is None:
-        pytest.skip("streamtui.remote.sse_server has no serve_sse yet")
-    pytest.skip("wired up once the server has landed")
+    from streamtui.bus import EventBus
+
+    bus = EventBus()
+    server = sse_server.serve_sse(bus, port=0, token="tok-123456")
+    try:
+        refused = sources(server.url, token="wrong")
+        assert collect(refused) == [] and refused.error is not None
+        assert refused.error.code == 2
+        bus.publish("values", {"n": 0})  # before anyone watches: from the backlog
+        source = sources(server.url, token="tok-123456")
+        source.start()
+        for n in range(1, 50):
+            bus.publish("updates", {"n": n}, ("sub:1",))
+        bus.close()
+        server.end("done")
+        parts = collect(source)
+    finally:
+        server.close()
+    assert [p.seq for p in parts] == list(range(1, 51))
+    assert parts[0].mode == "values" and parts[1].ns == ("sub:1",)
+    assert parts[-1].data == {"n": 49}
+    assert source.status == "done" and source.missed == 0 and source.duplicates == 0

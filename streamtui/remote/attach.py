@@ -456,7 +456,7 @@ class RemoteSource:
             raise _Dropped("the server closed the connection before answering")
         parts = status_line.split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-            raise AttachError(f"{self.target.url}: not an HTTP server ({status_line[:60]!r})")
+            raise AttachError(f"{self.target.url}: not an HTTP server ({status_line[:60]!r})", 2)
         status = int(parts[1])
         reason = parts[2] if len(parts) > 2 else ""
         headers: dict[str, str] = {}
@@ -479,12 +479,13 @@ class RemoteSource:
         if status >= 500 or status in (408, 429):
             raise _Dropped(f"{status} {reason}".strip())
         if status != 200:
-            raise AttachError(f"{self.target.url}: {status} {reason}".strip())
+            raise AttachError(f"{self.target.url}: {status} {reason}".strip(), 2)
         kind = headers.get("content-type", "text/event-stream")
         if not kind.lower().startswith("text/event-stream"):
             raise AttachError(
                 f"{self.target.url}: not an event stream (Content-Type: {kind}); give the "
-                "URL of the stream itself"
+                "URL of the stream itself",
+                2,
             )
         return headers
 
