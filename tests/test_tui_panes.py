@@ -387,3 +387,35 @@ def test_selecting_a_superstep_shows_the_state_after_it():
             assert len(app.query_one(EventTable).view) == len(parts)  # not narrowed
 
     asyncio.run(scenario())
+
+
+def test_a_remote_source_s_missed_parts_problems_and_final_status_reach_the_header():
+    parts = graph_parts()
+
+    class Remote:
+        """A source as a remote attach gives one: it counts gaps and reports a status."""
+
+        def __init__(self) -> None:
+            self.parts, self.missed, self.status = list(parts), 3, "error"
+
+        def take(self, now: float, limit: int | None = None) -> list[Part]:
+            out, self.parts = self.parts, []
+            return out
+
+        @property
+        def finished(self) -> bool:
+            return not self.parts
+
+        def problems(self) -> list[str]:
+            return ["missed parts 5-7 (no longer in the server's backlog)"]
+
+    async def scenario() -> None:
+        app = StreamApp(Remote(), name="remote")
+        said = listen(app)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: app.ended)
+            assert app.store.status == "error"
+            assert "3 missed" in str(app.query_one(RunHeader).render())
+            assert any("no longer in the server's backlog" in n for n in said)
+
+    asyncio.run(scenario())

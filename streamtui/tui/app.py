@@ -199,8 +199,8 @@ class StreamApp(App[None]):
             self._draw_state(force=ending)
             if ending or self._frames % SLOW_EVERY == 0:
                 self._draw_header()
-        if ending:
-            self._tell_problems()
+        if ending or self._frames % (SLOW_EVERY * 10) == 0:
+            self._tell_problems()  # a remote source reconnecting, or parts it missed
         if ending and self.screenshot_path is not None:
             # A few frames for the last layout (scroll positions, the footer) to settle.
             self.set_timer(0.25, self._save_screenshot)
@@ -253,12 +253,16 @@ class StreamApp(App[None]):
             )
         if self.pump.behind:
             extra.append(f"{self.pump.behind} queued")
+        missed = getattr(source, "missed", 0)
+        if isinstance(missed, int) and missed:
+            extra.append(f"{missed} missed")  # a remote stream skipped ahead (gap events)
         self._header.show(self.run_name, self.store, extra, rate)
 
     def _final_status(self) -> str:
-        status = getattr(self.outcome, "status", None)
-        if status is not None:
-            return str(status)
+        # The run's own word: its outcome (a live job) or what a remote stream reported.
+        status = getattr(self.outcome, "status", None) or getattr(self.pump.source, "status", None)
+        if isinstance(status, str) and status not in ("running", "live"):
+            return status
         failed = [r for r in self.store.runs.values() if r.status == "failed" and not r.parent_id]
         return "error" if failed else "done"
 
