@@ -170,12 +170,35 @@ def _finish(finish: Any) -> None:
 
 def _use_tui(no_tui: bool, fmt: Format | None, screenshot: Path | None = None) -> bool:
     """The TUI on a terminal, unless told otherwise (``--no-tui`` or a ``--format``);
-    ``--screenshot`` runs it headless, terminal or not."""
+    ``--screenshot`` runs it headless, terminal or not; under ``--web`` (textual-serve
+    sets a web driver) it draws to the browser."""
     if screenshot is not None:
         if no_tui or fmt is not None:
             _fail("--screenshot draws the TUI; it cannot be combined with --no-tui or --format")
         return True
+    if not no_tui and fmt is None and "web_driver" in os.environ.get("TEXTUAL_DRIVER", ""):
+        return True
     return not no_tui and fmt is None and sys.stdout.isatty() and sys.stdin.isatty()
+
+
+def _serve_web(argv: list[str], port: int, name: str) -> NoReturn:
+    """The TUI in a browser: textual-serve runs ``streamtui <argv>`` for each page load,
+    on loopback only."""
+    import shlex
+
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        _fail('--web needs textual-serve: pip install "streamtui[web]"')
+    if not 1 <= port <= 65535:
+        _fail(f"--port {port}: give a port from 1 to 65535")
+    command = shlex.join([sys.executable, "-m", "streamtui", *argv])
+    _note(f"serving the TUI at http://127.0.0.1:{port} (Ctrl-C stops)")
+    try:
+        Server(command, host="127.0.0.1", port=port, title=f"streamtui · {name}").serve()
+    except OSError as e:
+        _fail(f"--web: cannot listen on 127.0.0.1:{port}: {e.strerror or e}")
+    raise typer.Exit(0)
 
 
 ThemeOption = Annotated[str | None, typer.Option("--theme", help="The TUI's theme (t cycles).")]
@@ -296,6 +319,15 @@ def run(
             help="Also publish the run to NATS JetStream (see docs/remote.md).",
         ),
     ] = None,
+    web: Annotated[
+        bool,
+        typer.Option(
+            "--web",
+            help="Serve the TUI to a browser on 127.0.0.1 (textual-serve; each page load "
+            'runs the file anew). Needs: pip install "streamtui[web]".',
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="The port for --web.")] = 8000,
 ) -> None:
     """Run a chain or graph and stream it."""
     from streamtui.envelope import Redactor
@@ -317,6 +349,19 @@ def run(
         _spec_error(e, file)
     except (UsageError, ValueError) as e:
         _fail(str(e))
+    if web:
+        others = {"--serve": serve, "--publish": publish, "--screenshot": screenshot}
+        clash = [name for name, given in others.items() if given] + (
+            ["--no-tui"] * no_tui + ["--format"] * (fmt is not None)
+        )
+        if clash:
+            _fail(f"--web serves the TUI itself; it cannot be combined with {clash[0]}")
+        argv = ["run", file, *(f"--input={i}" for i in input or [])]
+        argv += [f"--input-json={input_json}"] if input_json is not None else []
+        argv += ["--no-record"] if no_record else []
+        argv += [f"--theme={theme}"] if theme else []
+        argv += [f"--keymap={keymap}"] if keymap else []
+        _serve_web(argv, port, loaded.name)
     redactor = Redactor(loaded.secrets)
     log_path = None if no_record else (record or new_run_path(loaded.name))
     header = make_header(
