@@ -419,3 +419,63 @@ def test_a_remote_source_s_missed_parts_problems_and_final_status_reach_the_head
             assert any("no longer in the server's backlog" in n for n in said)
 
     asyncio.run(scenario())
+
+
+def test_the_run_picker_narrows_the_panes_to_one_of_the_runs_followed():
+    from types import SimpleNamespace
+
+    from streamtui.tui.dialogs import RunPicker
+
+    joke = bus_parts(
+        ChatPromptTemplate.from_template("{q}") | ScriptedChatModel(["ha"]), {"q": "x"}
+    )
+    other = bus_parts(
+        ChatPromptTemplate.from_template("{q}") | ScriptedChatModel(["ho"]), {"q": "y"}
+    )
+
+    class Tagged(Part):
+        __slots__ = ("run",)
+
+    def tag(parts: list[Part], run: str) -> list[Part]:
+        out = []
+        for p in parts:
+            t = Tagged(p.seq, p.ts, p.mode, p.ns, p.data)
+            t.run = run
+            out.append(t)
+        return out
+
+    class AllRuns:
+        """What attach nats://... --all gives: parts of several runs, and the runs."""
+
+        all_runs = True
+
+        def __init__(self) -> None:
+            self.parts = tag(joke, "run-a") + tag(other, "run-b")
+            self.runs = {
+                r: SimpleNamespace(header={"spec": {"name": r}}, status="done", delivered=3)
+                for r in ("run-a", "run-b")
+            }
+
+        def take(self, now: float, limit: int | None = None) -> list[Part]:
+            out, self.parts = self.parts, []
+            return out
+
+        @property
+        def finished(self) -> bool:
+            return not self.parts
+
+    async def scenario() -> None:
+        app = StreamApp(AllRuns(), name="nats")
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: app.ended)
+            table = app.query_one(EventTable)
+            assert len(table.view) == len(joke) + len(other)
+            await pilot.press("p")
+            assert isinstance(app.screen, RunPicker)
+            await pilot.press("down", "down", "enter")  # "every run", run-a, run-b
+            await until(pilot, lambda: len(table.view) == len(other))
+            assert "ho" in app.query_one(TokenPane).plain_text()
+            await pilot.press("p", "enter")  # every run again
+            await until(pilot, lambda: len(table.view) == len(joke) + len(other))
+
+    asyncio.run(scenario())

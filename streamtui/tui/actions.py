@@ -80,6 +80,9 @@ ACTIONS: tuple[Action, ...] = (
         "toggle_diff",
         footer=False,
     ),
+    Action(
+        "pick_run", "p", "Pick one of the runs followed (attach --all)", "pick_run", footer=False
+    ),
     Action("next_pane", "tab", "Next pane", "focus_next", footer=False),
     Action("next_theme", "t", "Next theme", "next_theme", footer=False),
 )

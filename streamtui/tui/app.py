@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from streamtui.tui.actions import ActionCommands, HelpScreen, bindings
-from streamtui.tui.dialogs import ExportPrompt, FilterScreen
+from streamtui.tui.dialogs import ExportPrompt, FilterScreen, RunPicker
 from streamtui.tui.events_table import EventTable
 from streamtui.tui.export import default_export_path, export_view, filter_words
 from streamtui.tui.filters import FilteredView, PartFilter, filter_choices
@@ -99,6 +99,7 @@ class StreamApp(App[None]):
         self._rates: deque[tuple[float, int]] = deque(maxlen=FRAME_RATE * 2)
         self._left_share = 60  # percent of the width the left column takes
         self._told: set[str] = set()  # log problems already shown
+        self._run_roots: dict[str, str] = {}  # a followed run's id -> its root run
         self.ended = False
 
     def compose(self) -> ComposeResult:
@@ -181,6 +182,8 @@ class StreamApp(App[None]):
         """Drain the source once and redraw what changed (the only path to the panes)."""
         changes = self.pump.tick()
         self._frames += 1
+        if getattr(self.pump.source, "all_runs", False):
+            self._note_run_roots(changes.first)
         if changes.first < len(self.store.parts):
             # What the store now holds lives as long as the run: out of the cyclic GC's
             # reach, or a full collection walks every part (pauses of 100+ ms at 5,000
@@ -224,6 +227,47 @@ class StreamApp(App[None]):
         if self._state_dirty and (force or self._frames % JSON_EVERY == 0):
             self._state_dirty = False
             self._state.show(snapshot(self.store, self.selected_run))
+
+    def _note_run_roots(self, first: int) -> None:
+        """Which root run each followed run (``part.run``) started: what the run picker
+        narrows the panes to."""
+        parts = self.store.parts
+        for i in range(first, len(parts)):
+            part = parts[i]
+            run = getattr(part, "run", None)
+            if not run or run in self._run_roots or part.mode != "events":
+                continue
+            data = part.data
+            if isinstance(data, dict) and not data.get("parent_ids") and data.get("run_id"):
+                self._run_roots[run] = str(data["run_id"])
+
+    def action_pick_run(self) -> None:
+        runs = getattr(self.pump.source, "runs", None)
+        if not getattr(self.pump.source, "all_runs", False) or not isinstance(runs, dict):
+            self.notify("one run is followed; attach nats://... --all follows several", timeout=3)
+            return
+        lines = []
+        for run_id, info in runs.items():
+            header = getattr(info, "header", None) or {}
+            spec = header.get("spec") if isinstance(header, dict) else None
+            name = spec.get("name", "?") if isinstance(spec, dict) else "?"
+            status = getattr(info, "status", "?")
+            lines.append(
+                (run_id, f"{name} · {status} · {getattr(info, 'delivered', 0)} parts · {run_id}")
+            )
+        self.push_screen(RunPicker(lines), self._picked_run)
+
+    def _picked_run(self, run_id: str | None) -> None:
+        if run_id is None:
+            return
+        if not run_id:
+            self._apply(replace(self.view.filter, run=None))
+            return
+        root = self._run_roots.get(run_id)
+        if root is None:
+            self.notify("that run has no events yet", timeout=3)
+            return
+        self._apply(replace(self.view.filter, run=root))
 
     def _tell_problems(self) -> None:
         """What is wrong with a replayed log: said at the start (a cut-off end) and again

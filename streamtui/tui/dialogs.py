@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, SelectionList
+from textual.widgets import Button, Input, Label, OptionList, SelectionList
+from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
 from streamtui.transcript import printable
 from streamtui.tui.filters import FilterChoices, PartFilter
 
-__all__ = ["ExportPrompt", "FilterScreen"]
+__all__ = ["ExportPrompt", "FilterScreen", "RunPicker"]
 
 
 class FilterScreen(ModalScreen[PartFilter | None]):
@@ -120,6 +121,39 @@ class ExportPrompt(ModalScreen[str | None]):
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
         self.dismiss(message.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class RunPicker(ModalScreen[str | None]):
+    """The runs a viewer follows (``attach nats://... --all``): pick one to narrow the
+    panes to it, or "every run". Dismissed with the run id, ``""`` for every run, or
+    ``None`` when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="runs.cancel")]
+    DEFAULT_CSS = """
+    RunPicker { align: center middle; }
+    RunPicker > OptionList {
+        width: 80%; max-width: 100; height: auto; max-height: 80%;
+        border: round $accent; background: $surface;
+    }
+    """
+
+    def __init__(self, runs: list[tuple[str, str]]) -> None:
+        """``runs``: (run id, a line describing it), oldest first."""
+        super().__init__()
+        self.runs = runs
+
+    def compose(self) -> ComposeResult:
+        options = [Option(Text("every run"), id="")]
+        options += [Option(Text(printable(line)), id=run_id) for run_id, line in self.runs]
+        picker = OptionList(*options)
+        picker.border_title = f"{len(self.runs)} runs"
+        yield picker
+
+    def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
+        self.dismiss(message.option.id or "")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
