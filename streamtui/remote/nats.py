@@ -156,16 +156,48 @@ async def _connect(url: str, token: str | None, owner: Any, name: str) -> Client
 # --- publishing --------------------------------------------------------------------------
 
 
+_FRAME = 128
+"""Parts per write (and per acknowledgement) on a stream this publisher created."""
+
+_Message = tuple[str, bytes, bytes]
+"""A message ready to send: its ack key, ``b"HPUB <subject>"`` and the rest of the
+command after the subject (sizes, headers, payload); a reply subject goes in between."""
+
+
+def _frame_bytes(msgs: list[_Message], reply: bytes) -> bytes:
+    """The protocol bytes of a frame: every message's HPUB, only the last one with a reply
+    subject. JetStream stores one connection's messages in order, so the ack of the last
+    says the whole frame is stored: one ack per frame instead of one per part (handling
+    an ack in nats-py cost more than sending the part)."""
+    chunks: list[bytes] = []
+    for _, head, tail in msgs[:-1]:
+        chunks += (head, tail)
+    _, head, tail = msgs[-1]
+    chunks += (head, b" ", reply, tail)
+    return b"".join(chunks)
+
+
+async def _write(nc: Client, data: bytes) -> None:
+    """Queue ready-made protocol bytes on nats-py's outgoing buffer, as its ``publish``
+    does for one message (there is no public call for many): the buffer survives a
+    reconnect, and the flusher task writes it in one go."""
+    await nc._send_command(data)
+    queue = nc._flush_queue
+    if queue is not None and queue.empty():
+        await nc._flush_pending()
+
+
 class _Pending:
-    """A message sent and not yet acknowledged: kept to send again."""
+    """A frame sent and not yet acknowledged: kept to send again as it is (the same
+    ``Nats-Msg-Id``s, so JetStream drops what it had)."""
 
-    __slots__ = ("headers", "is_part", "payload", "sent", "subject")
+    __slots__ = ("data", "msgs", "parts", "sent")
 
-    def __init__(self, subject: str, payload: bytes, headers: dict[str, str], is_part: bool):
-        self.subject = subject
-        self.payload = payload
-        self.headers = headers
-        self.is_part = is_part
+    def __init__(self, msgs: list[_Message], reply: bytes, parts: int) -> None:
+        self.msgs = msgs
+        self.data = _frame_bytes(msgs, reply)
+        self.parts = parts
+        """Parts in the frame (0 for a marker)."""
         self.sent = 0.0
 
 
@@ -231,7 +263,11 @@ class NatsPublisher:
         self._all_gaps: list[list[int]] = []
         self._control: deque[tuple[str, str, bytes]] = deque()
         self._inflight: dict[str, _Pending] = {}
-        self._subjects: dict[str, str] = {}
+        self._inflight_parts = 0
+        self._frame = _FRAME
+        rid = self.run_id.translate({10: None, 13: None}).strip().encode()
+        self._hdr = b"NATS/1.0\r\nStreamtui-Run: " + rid + b"\r\nNats-Msg-Id: " + rid + b":"
+        self._subjects: dict[str, bytes] = {}
         self._warned_overflow = False
         self._resend = False
         self._closing = False
@@ -285,7 +321,7 @@ class NatsPublisher:
                         self._seen_status = "done"
                     elif event.endswith("_error"):
                         self._seen_status = "error"
-            over = len(queue) + len(self._inflight) - self.buffer
+            over = len(queue) + self._inflight_parts - self.buffer
             if over > 0:
                 gaps = self._gaps
                 for _ in range(min(over, len(queue))):
@@ -324,7 +360,7 @@ class NatsPublisher:
                 self._poke()
                 self._thread.join(5.0)
         with self._lock:
-            unsent = len(self._queue) + sum(p.is_part for p in self._inflight.values())
+            unsent = len(self._queue) + sum(p.parts for p in self._inflight.values())
         if unsent:
             self._problem(
                 f"{unsent:,} parts were not published: {_safe_url(self.url)} did not "
@@ -437,6 +473,9 @@ class NatsPublisher:
                 return
             except BadRequestError:
                 # The stream exists with other settings (someone else's limits): use it.
+                # Its limits may refuse one message of a frame (a size limit, discard
+                # new) while storing the last: every part asks for its own ack there.
+                self._frame = 1
                 info = await js.stream_info(self.stream)
                 subjects = info.config.subjects or []
                 if f"{SUBJECT_PREFIX}.>" not in subjects:
@@ -451,57 +490,77 @@ class NatsPublisher:
             except Exception:
                 await asyncio.sleep(0.25)  # the server went away meanwhile: try again
 
+    def _message(self, key: str, subject: str, msg_id: str, payload: bytes) -> _Message:
+        """A marker's message (the parts' hot path inlines the same in ``_frames``)."""
+        hdr = self._hdr + msg_id.encode() + b"\r\n\r\n"
+        tail = b" %d %d\r\n%s%s\r\n" % (len(hdr), len(hdr) + len(payload), hdr, payload)
+        return key, b"HPUB " + subject.encode(), tail
+
+    def _add(self, key: str, pending: _Pending) -> _Pending:
+        """Count a frame in flight (it is sent, or will be after a reconnect)."""
+        self._inflight[key] = pending
+        self._inflight_parts += pending.parts
+        pending.sent = time.monotonic()
+        return pending
+
+    def _acked(self, key: str, data: bytes, inbox: str) -> list[_Pending]:
+        """Settle the frame ``key`` with its ack; what must be sent again, one by one (a
+        refused frame: which of its parts were refused is only known part by part)."""
+        pending = self._inflight.get(key)
+        if pending is None:
+            return []  # the ack of a re-send that was acknowledged already
+        if not data:  # a status (503: no stream answered, e.g. while it recovers)
+            pending.sent = time.monotonic() - self.ack_timeout + 0.25
+            return []
+        del self._inflight[key]
+        self._inflight_parts -= pending.parts
+        if data.startswith(b'{"error"'):
+            if pending.parts > 1:
+                self._frame = 1
+                return [
+                    self._add(m[0], _Pending([m], f"{inbox}.{m[0]}".encode(), 1))
+                    for m in pending.msgs
+                ]
+            try:
+                error = json.loads(data)["error"]
+                reason = error.get("description", str(error))
+            except (ValueError, KeyError, AttributeError):
+                reason = data.decode("utf-8", "replace")
+            self._problem(f"JetStream refused a message: {reason}")
+            self.failed += pending.parts
+        elif pending.parts:
+            self.published += pending.parts
+            if b'"duplicate":true' in data:
+                self.duplicates += pending.parts
+        elif key == "end":
+            self._end_acked = True
+        return []
+
     async def _pump(self, nc: Client) -> None:
         inbox = nc.new_inbox()
         prefix = len(inbox) + 1
         inflight = self._inflight
 
         async def on_ack(msg: Msg) -> None:
-            key = msg.subject[prefix:]
-            pending = inflight.get(key)
-            if pending is None:
-                return  # the ack of a re-send that was acknowledged already
-            data = msg.data
-            if not data:  # a status (503: no stream answered, e.g. while it recovers)
-                pending.sent = time.monotonic() - self.ack_timeout + 0.25
-                return
-            del inflight[key]
-            if data.startswith(b'{"error"'):
-                try:
-                    error = json.loads(data)["error"]
-                    reason = error.get("description", str(error))
-                except (ValueError, KeyError, AttributeError):
-                    reason = data.decode("utf-8", "replace")
-                self._problem(f"JetStream refused a message: {reason}")
-                if pending.is_part:
-                    self.failed += 1
-            elif pending.is_part:
-                self.published += 1
-                if b'"duplicate":true' in data:
-                    self.duplicates += 1
-            elif key == "end":
-                self._end_acked = True
-            if len(inflight) < self.window // 2 or not inflight:
+            for pending in self._acked(msg.subject[prefix:], msg.data, inbox):
+                if not await send(pending):
+                    self._resend = True
+                    break
+            if self._inflight_parts < self.window // 2 or not inflight:
                 self._poke()
 
-        await nc.subscribe(f"{inbox}.*", cb=on_ack)
+        await nc.subscribe(f"{inbox}.*", cb=on_ack, pending_msgs_limit=1_000_000)
         redactor = self.redactor
         subject = self.subject
-        base = {"Streamtui-Run": self.run_id}
         wake = self._wake
         assert wake is not None
 
-        async def send(key: str, pending: _Pending) -> bool:
+        async def send(pending: _Pending) -> bool:
             if not nc.is_connected:
                 return False
             pending.sent = time.monotonic()
             try:
-                await nc.publish(
-                    pending.subject,
-                    pending.payload,
-                    reply=f"{inbox}.{key}",
-                    headers=pending.headers,
-                )
+                await _write(nc, pending.data)
             except Exception:
                 return False
             return True
@@ -512,8 +571,8 @@ class NatsPublisher:
                     self._resend = False
                     # A server restarted with an empty store has no stream any more.
                     await self._ensure_stream(nc)
-                    for key, pending in list(inflight.items()):
-                        if not await send(key, pending):
+                    for pending in list(inflight.values()):
+                        if not await send(pending):
                             self._resend = True
                             break
                 # Markers first (the start, announcements of dropped parts), then parts.
@@ -525,11 +584,9 @@ class NatsPublisher:
                     self._gaps = []
                 while self._control and nc.is_connected:
                     key, subj, payload = self._control.popleft()
-                    headers = {**base, "Nats-Msg-Id": f"{self.run_id}:{key}"}
-                    pending = _Pending(subj, payload, headers, False)
-                    inflight[key] = pending
-                    await send(key, pending)
-                room = self.window - len(inflight)
+                    msg = self._message(key, subj, f"{self.run_id}:{key}", payload)
+                    await send(self._add(key, _Pending([msg], f"{inbox}.{key}".encode(), 0)))
+                room = self.window - self._inflight_parts
                 while room > 0 and self._queue and nc.is_connected:
                     with self._lock:
                         batch = [self._queue.popleft() for _ in range(min(room, len(self._queue)))]
@@ -539,10 +596,10 @@ class NatsPublisher:
                         break
                 # Not acknowledged in time (lost on the way): send again, oldest first.
                 stale = time.monotonic() - self.ack_timeout
-                for key, pending in list(inflight.items()):
+                for pending in list(inflight.values()):
                     if pending.sent > stale:
                         break
-                    if not await send(key, pending):
+                    if not await send(pending):
                         break
             if self._closing and not self._queue and not self._gaps and not self._control:
                 if self._end_acked:
@@ -562,7 +619,7 @@ class NatsPublisher:
                     continue
             wake.clear()
             self._sleeping = True
-            ready = (self._queue and len(inflight) < self.window) or self._gaps
+            ready = (self._queue and self._inflight_parts < self.window) or self._gaps
             if (ready and nc.is_connected) or self._abandon:
                 self._sleeping = False
                 continue
@@ -570,28 +627,50 @@ class NatsPublisher:
                 await asyncio.wait_for(wake.wait(), 0.25 if inflight else 1.0)
             self._sleeping = False
 
-    async def _send_parts(self, nc: Client, batch: list[Part], inbox: str) -> bool:
-        """Send a batch (the hot path: one ``publish`` per part, nothing else awaited).
-        Every part is in flight afterwards, sent or not; False if the connection went."""
-        inflight = self._inflight
+    def _frames(self, batch: list[Part], inbox: str, limit: int) -> list[tuple[str, _Pending]]:
+        """The batch as frames of up to ``self._frame`` parts (the hot path: encode each
+        part, its headers and HPUB command as bytes, with no per-part call into nats-py).
+        A part over the server's ``limit`` is refused here: the server would close the
+        connection on it."""
+        frames: list[tuple[str, _Pending]] = []
+        heads = self._subjects
+        hdr_prefix = self._hdr
         redactor = self.redactor
-        subjects = self._subjects
-        run_id = self.run_id
-        publish = nc.publish
-        now = time.monotonic()
-        sending = True
+        size = self._frame
+        msgs: list[_Message] = []
         for part in batch:
-            subject = subjects.get(part.mode)
-            if subject is None:
-                subject = subjects[part.mode] = f"{self.subject}.{_token(part.mode)}"
+            head = heads.get(part.mode)
+            if head is None:
+                head = heads[part.mode] = f"HPUB {self.subject}.{_token(part.mode)}".encode()
             key = str(part.seq)
-            headers = {"Streamtui-Run": run_id, "Nats-Msg-Id": f"{run_id}:{key}"}
-            pending = _Pending(subject, line_bytes(encode_line(part, redactor)), headers, True)
-            pending.sent = now
-            inflight[key] = pending
+            payload = line_bytes(encode_line(part, redactor))
+            hdr = b"%s%s\r\n\r\n" % (hdr_prefix, key.encode())
+            total = len(hdr) + len(payload)
+            if total > limit:
+                self.failed += 1
+                self._problem(
+                    f"part {key} was not published: {total:,} bytes, over the server's "
+                    f"max_payload of {limit:,} (the local log has it)"
+                )
+                continue
+            msgs.append((key, head, b" %d %d\r\n%s%s\r\n" % (len(hdr), total, hdr, payload)))
+            if len(msgs) >= size:
+                frames.append((key, _Pending(msgs, f"{inbox}.{key}".encode(), len(msgs))))
+                msgs = []
+        if msgs:
+            key = msgs[-1][0]
+            frames.append((key, _Pending(msgs, f"{inbox}.{key}".encode(), len(msgs))))
+        return frames
+
+    async def _send_parts(self, nc: Client, batch: list[Part], inbox: str) -> bool:
+        """Send a batch, one write per frame. Every part is in flight afterwards, sent or
+        not; False if the connection went."""
+        sending = True
+        for key, pending in self._frames(batch, inbox, nc.max_payload):
+            self._add(key, pending)
             if sending:
                 try:
-                    await publish(subject, pending.payload, f"{inbox}.{key}", headers)
+                    await _write(nc, pending.data)
                 except Exception:
                     sending = False
         return sending
