@@ -580,7 +580,6 @@ def replay(
 
     factor = _parse_speed(speed)
     if _use_tui(no_tui, fmt, screenshot):
-        from streamtui.tui.app import StreamApp
         from streamtui.tui.sources import open_replay
 
         ui = _ui_options(theme, screenshot, size, keymap)
@@ -591,17 +590,7 @@ def replay(
             _fail(str(e))
         spec = source.log.header.get("spec") if source.log else None
         name = str(spec.get("name", "replay")) if isinstance(spec, dict) else "replay"
-        app = StreamApp(
-            source,
-            name=f"{name} (replay)",
-            theme=ui.theme,
-            screenshot=ui.screenshot,
-            keymap=ui.keymap,
-        )
-        try:
-            _launch(app, ui)
-        finally:
-            source.close()
+        _watch(source, f"{name} (replay)", ui)
         return
     try:
         event_log = EventLog.open(resolve_log(log))
@@ -688,20 +677,7 @@ def attach(
             _fail(str(e), e.code)
         label = source.target.host_header
     if _use_tui(no_tui, fmt, screenshot):
-        from streamtui.tui.app import StreamApp
-
-        ui = _ui_options(theme, screenshot, size, keymap)
-        app = StreamApp(
-            source,
-            name=f"{label} (attach)",
-            theme=ui.theme,
-            screenshot=ui.screenshot,
-            keymap=ui.keymap,
-        )
-        try:
-            _launch(app, ui)
-        finally:
-            _close(source)
+        _watch(source, f"{label} (attach)", _ui_options(theme, screenshot, size, keymap))
         _attach_outcome(source, None)
         return
     _print_attached(source, _choose_format(fmt), label)
@@ -720,6 +696,17 @@ def _nats_source(
     except Exception as e:  # its own errors: one line, never a traceback
         code = getattr(e, "code", EXIT_FAILED)
         _fail(f"{url}: {e}", code if isinstance(code, int) else EXIT_FAILED)
+
+
+def _watch(source: Any, name: str, ui: UiOptions) -> None:
+    """The TUI over a replay or a remote stream; the source is closed however it ends."""
+    from streamtui.tui.app import StreamApp
+
+    app = StreamApp(source, name=name, theme=ui.theme, screenshot=ui.screenshot, keymap=ui.keymap)
+    try:
+        _launch(app, ui)
+    finally:
+        _close(source)
 
 
 def _close(source: Any) -> None:
