@@ -266,7 +266,9 @@ class NatsPublisher:
         self._inflight_parts = 0
         self._frame = _FRAME
         rid = self.run_id.translate({10: None, 13: None}).strip().encode()
-        self._hdr = b"NATS/1.0\r\nStreamtui-Run: " + rid + b"\r\nNats-Msg-Id: " + rid + b":"
+        # Only the dedupe id: every header costs each viewer a parse in nats-py (the run
+        # is in the subject and in the id).
+        self._hdr = b"NATS/1.0\r\nNats-Msg-Id: " + rid + b":"
         self._subjects: dict[str, bytes] = {}
         self._warned_overflow = False
         self._resend = False
@@ -970,7 +972,15 @@ class NatsSource:
             if seq < info.next_seq or seq in info.held:
                 self.duplicates += 1
                 return
-            info.held[seq] = RemotePart(seq, p.ts, p.mode, p.ns, p.data, run_id)
+            part = RemotePart(seq, p.ts, p.mode, p.ns, p.data, run_id)
+            if seq == info.next_seq and not info.held and not info.gaps:
+                # The usual case, the next part in order: out at once, nothing to release.
+                info.next_seq = seq + 1
+                info.delivered += 1
+                with self._lock:
+                    self._out.append(part)
+                return
+            info.held[seq] = part
             if seq != info.next_seq:
                 if info.waiting_since is None:
                     info.waiting_since = time.monotonic()
