@@ -296,6 +296,21 @@ def test_buffer_overflow_is_counted_and_said(tmp_path: Path) -> None:
         server.kill()
 
 
+def test_a_part_over_max_payload_is_refused_and_the_rest_arrive(
+    server: Server, tmp_path: Path
+) -> None:
+    """Parts go out in frames built here: one over the server's max_payload (1 MiB) must
+    be refused and counted, not sent (the server would drop the connection)."""
+    producer = Producer(server.url, tmp_path / "big.jsonl").start()
+    producer.emit(300)
+    producer.bus.publish("custom", {"blob": "x" * (1 << 20)})
+    producer.emit(300)
+    assert producer.finish() is False
+    assert producer.publisher.failed == 1
+    assert producer.publisher.published == 600
+    assert any("max_payload" in p for p in producer.publisher.problems())
+
+
 def test_latest_picks_the_newest_run(server: Server, tmp_path: Path) -> None:
     first = Producer(server.url, tmp_path / "first.jsonl").start()
     first.emit(10)
