@@ -187,15 +187,17 @@ def _serve_web(argv: list[str], port: int, name: str) -> NoReturn:
     import shlex
 
     try:
-        from textual_serve.server import Server
+        import textual_serve  # noqa: F401
     except ImportError:
         _fail('--web needs textual-serve: pip install "streamtui[web]"')
+    from streamtui.remote.web import serve_web
+
     if not 1 <= port <= 65535:
         _fail(f"--port {port}: give a port from 1 to 65535")
     command = shlex.join([sys.executable, "-m", "streamtui", *argv])
     _note(f"serving the TUI at http://127.0.0.1:{port} (Ctrl-C stops)")
     try:
-        Server(command, host="127.0.0.1", port=port, title=f"streamtui · {name}").serve()
+        serve_web(command, port, f"streamtui · {name}")
     except OSError as e:
         _fail(f"--web: cannot listen on 127.0.0.1:{port}: {e.strerror or e}")
     raise typer.Exit(0)
@@ -327,7 +329,9 @@ def run(
             'runs the file anew). Needs: pip install "streamtui[web]".',
         ),
     ] = False,
-    port: Annotated[int, typer.Option("--port", help="The port for --web.")] = 8000,
+    port: Annotated[
+        int | None, typer.Option("--port", help="The port for --web (default 8000).")
+    ] = None,
 ) -> None:
     """Run a chain or graph and stream it."""
     from streamtui.envelope import Redactor
@@ -349,8 +353,16 @@ def run(
         _spec_error(e, file)
     except (UsageError, ValueError) as e:
         _fail(str(e))
+    if port is not None and not web:
+        _fail("--port is the port of --web; for SSE give --serve [HOST:]PORT")
     if web:
-        others = {"--serve": serve, "--publish": publish, "--screenshot": screenshot}
+        # Every page load is a new run: one --record path would be overwritten by each.
+        others = {
+            "--serve": serve,
+            "--publish": publish,
+            "--screenshot": screenshot,
+            "--record": record,
+        }
         clash = [name for name, given in others.items() if given] + (
             ["--no-tui"] * no_tui + ["--format"] * (fmt is not None)
         )
@@ -361,7 +373,7 @@ def run(
         argv += ["--no-record"] if no_record else []
         argv += [f"--theme={theme}"] if theme else []
         argv += [f"--keymap={keymap}"] if keymap else []
-        _serve_web(argv, port, loaded.name)
+        _serve_web(argv, 8000 if port is None else port, loaded.name)
     redactor = Redactor(loaded.secrets)
     log_path = None if no_record else (record or new_run_path(loaded.name))
     header = make_header(

@@ -46,8 +46,17 @@ def test_the_tui_is_served_to_a_browser_on_loopback(tmp_path):
                     assert time.monotonic() < deadline, "the web server did not start"
                     await asyncio.sleep(0.1)
             # The page's websocket: textual-serve starts `streamtui run ...` for it.
+            # Another site's page may not open a session, nor may a rebound host name.
+            ws_url = f"ws://127.0.0.1:{port}/ws?width=100&height=30"
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(ws_url, origin="https://evil.example")
+            assert refused.value.status == 403
+            rebound = {"Host": f"attacker.example:{port}"}
+            async with session.get(f"http://127.0.0.1:{port}/", headers=rebound) as page:
+                assert page.status == 403
             screen = b""
-            async with session.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30") as ws:
+            own = f"http://127.0.0.1:{port}"  # the origin of the page the server gave out
+            async with session.ws_connect(ws_url, origin=own) as ws:
                 while b"Polly-ester" not in screen and time.monotonic() < deadline:
                     try:
                         message = await asyncio.wait_for(ws.receive(), timeout=1)
@@ -74,6 +83,7 @@ def test_the_tui_is_served_to_a_browser_on_loopback(tmp_path):
         (["--no-tui"], "cannot be combined with --no-tui"),
         (["--serve", "0"], "cannot be combined with --serve"),
         (["--port", "70000"], "--port 70000"),
+        (["--record", "x.jsonl"], "cannot be combined with --record"),
     ],
 )
 def test_web_refuses_what_it_cannot_do(extra, words):
@@ -84,3 +94,13 @@ def test_web_refuses_what_it_cannot_do(extra, words):
         timeout=60,
     )
     assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_port_without_web_is_refused():
+    done = subprocess.run(
+        [*CLI, "run", str(DEMOS / "joke.yaml"), "--port", "8123"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--port is the port of --web" in done.stderr
