@@ -430,3 +430,31 @@ def test_leaving_the_async_block_by_an_exception_ends_the_stream_with_error():
     events = asyncio.run(main(EventBus()))
     assert [e.event for e in events] == ["custom", "end"]
     assert json.loads(events[-1].data) == {"status": "error", "parts": 1}
+
+
+def test_parts_recorded_while_a_client_reads_are_sent_before_end(bus):
+    # The run ends between a client's empty backlog read and its look at the status:
+    # the parts recorded meanwhile must still reach it before ``end``.
+    server = SSEServer(bus)
+    read = server._backlog.read
+    raced = threading.Event()
+
+    def racing_read(cursor, limit):
+        got = read(cursor, limit)
+        if not got[1] and not raced.is_set():
+            raced.set()
+            for i in range(5):
+                bus.publish("custom", i)
+            ender = threading.Thread(target=server.end)
+            ender.start()
+            ender.join()
+        return got
+
+    server._backlog.read = racing_read  # type: ignore[method-assign]
+    with server:
+        bus.publish("custom", "first")
+        wait_for(lambda: server.backlog[1] == 1)
+        events = Stream(server.url).until_end()
+    assert raced.is_set()
+    assert [e.id for e in events[:-1]] == ["1", "2", "3", "4", "5", "6"]
+    assert json.loads(events[-1].data) == {"status": "done", "parts": 6}

@@ -528,6 +528,10 @@ class SSEServer:
             quiet_since = loop.time()
             while not client.gone:
                 client.wake.clear()
+                # Noted before the read: end() records every part before it sets status,
+                # so once it is set an empty read means nothing is left. Checked after the
+                # read instead, a part recorded between the two would be lost.
+                ended = self.status is not None
                 gap, frames = backlog.read(cursor, _WRITE_BATCH)
                 cursor += len(frames)
                 if gap is not None:
@@ -540,8 +544,7 @@ class SSEServer:
                     await writer.drain()  # a slow reader waits here, alone
                     quiet_since = loop.time()
                     continue
-                if self.status is not None:
-                    # end() recorded everything first, so nothing is left to send.
+                if ended:
                     info = {"status": self.status, "parts": self.parts}
                     writer.write(control_frame("end", info))
                     await writer.drain()
