@@ -570,3 +570,22 @@ def test_end_to_end_against_the_sse_server(sources):
     assert parts[0].mode == "values" and parts[1].ns == ("sub:1",)
     assert parts[-1].data == {"n": 49}
     assert source.status == "done" and source.missed == 0 and source.duplicates == 0
+
+
+def test_a_last_event_id_from_another_run_is_a_clear_error(sources):
+    from streamtui.bus import EventBus
+    from streamtui.remote.sse_server import serve_sse
+
+    bus = EventBus()
+    server = serve_sse(bus)
+    try:
+        bus.publish("custom", 1)
+        source = sources(server.url)
+        source.last_id = "500"  # as if it had followed a longer run on this port
+        assert collect(source) == []
+    finally:
+        bus.close()
+        server.close()
+    assert source.error is not None and source.error.code == 2
+    assert "409" in str(source.error) and "different run" in str(source.error)
+    assert source.connections == 0

@@ -458,3 +458,21 @@ def test_parts_recorded_while_a_client_reads_are_sent_before_end(bus):
     assert raced.is_set()
     assert [e.id for e in events[:-1]] == ["1", "2", "3", "4", "5", "6"]
     assert json.loads(events[-1].data) == {"status": "done", "parts": 6}
+
+
+def test_a_last_event_id_past_the_runs_last_part_is_refused_as_another_runs(bus):
+    with serve_sse(bus) as server:
+        for i in range(3):
+            bus.publish("custom", i)
+        wait_for(lambda: server.backlog[1] == 3)
+        running = Stream(server.url, {"Last-Event-ID": "4"})
+        assert running.status == 409
+        body = running.body()
+        assert body.count(b"\n") == 1 and json.loads(body)["error"] == "unknown_event_id"
+        assert "different run" in json.loads(body)["message"]
+        bus.close()
+        server.end()
+        assert Stream(server.url, {"Last-Event-ID": "4"}).status == 409
+        assert Stream(server.url + "?last_event_id=99").status == 409
+        caught_up = Stream(server.url, {"Last-Event-ID": "3"})
+        assert caught_up.status == 200 and [e.event for e in caught_up.until_end()] == ["end"]

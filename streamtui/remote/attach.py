@@ -17,7 +17,8 @@ What the wire contract asks of a client, and where it is kept:
 - never a duplicate (a numeric ``id`` or an envelope's ``seq`` at or below the last one
   is dropped) and never a reordering (parts go out in the order they arrived);
 - ``gap`` events count into ``missed`` and become a notice; ``end`` finishes the source;
-- ``401``/``403`` is fatal at once (``AttachError`` naming ``--token``, exit code 2).
+- ``401``/``403`` is fatal at once (``AttachError`` naming ``--token``, exit code 2), and
+  so is ``409`` (the server's run has no part after our ``Last-Event-ID``: a different run).
 """
 
 from __future__ import annotations
@@ -471,6 +472,13 @@ class RemoteSource:
             raise AttachError(
                 f"{self.target.url}: {status} {reason} — {given}; pass the server's token "
                 "with --token",
+                2,
+            )
+        if status == 409:  # our server: Last-Event-ID is past its run's last part
+            after = f"id {self.last_id}" if self.last_id is not None else "the last id"
+            raise AttachError(
+                f"{self.target.url}: {status} {reason} — the server has no part after "
+                f"{after}: it is serving a different run than the one being followed",
                 2,
             )
         if status == 204:

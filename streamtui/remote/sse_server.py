@@ -501,7 +501,18 @@ class SSEServer:
             message = f"Last-Event-ID must be a part's seq (a whole number), got {raw[:40]!r}"
             writer.write(_response(400, {"error": "bad_request", "message": message}))
             return
-        await self._stream(reader, writer, int(raw) if raw else 0)
+        after = int(raw) if raw else 0
+        newest = self.parts if self.status is not None else self.bus.seq
+        if after > newest:
+            # Not a part of this run: the client followed another one (a server restarted
+            # on the same port). Served as asked, it would wait for that seq, then get end.
+            message = (
+                f"Last-Event-ID {after} is past this run's last part ({newest}): "
+                "it is from a different run"
+            )
+            writer.write(_response(409, {"error": "unknown_event_id", "message": message}))
+            return
+        await self._stream(reader, writer, after)
 
     def _authorized(self, request: _Request) -> bool:
         if self._token is None:
