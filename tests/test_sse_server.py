@@ -476,3 +476,22 @@ def test_a_last_event_id_past_the_runs_last_part_is_refused_as_another_runs(bus)
         assert Stream(server.url + "?last_event_id=99").status == 409
         caught_up = Stream(server.url, {"Last-Event-ID": "3"})
         assert caught_up.status == 200 and [e.event for e in caught_up.until_end()] == ["end"]
+
+
+def test_closing_with_a_client_stuck_writing_logs_nothing(bus, caplog, capfd):
+    # A client that never reads, and more than its socket holds: close() must stop its
+    # task without an exception logged (a CancelledError traceback on Python 3.11).
+    server = SSEServer(bus, drain_timeout=0.2)
+    with caplog.at_level("DEBUG", logger="asyncio"):
+        server.start()
+        stuck = Stream(server.url, rcvbuf=4096)
+        wait_for(lambda: server.clients == 1)
+        for i in range(2000):
+            bus.publish("custom", {"i": i, "pad": "x" * 2000})
+        wait_for(lambda: server.backlog[1] == 2000)
+        server.close()
+        stuck.close()
+    assert server.clients == 0
+    assert not [r for r in caplog.records if r.levelno >= 30], caplog.text
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "CancelledError" not in err, err

@@ -268,7 +268,7 @@ class SSEServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._clients: set[_Client] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
         self._poke_pending = False
         self._closed = False
 
@@ -448,6 +448,12 @@ class SSEServer:
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=self.drain_timeout)
             for task in pending:
+                # A client stuck in a write: drop its connection (its drain() then fails
+                # at once, as for a client that left), and cancel the task in case it
+                # waits on something else.
+                writer = self._tasks.get(task)
+                if writer is not None:
+                    writer.transport.abort()
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=2.0)
@@ -460,16 +466,18 @@ class SSEServer:
     ) -> None:
         task = asyncio.current_task()
         if task is not None:
-            self._tasks.add(task)
+            self._tasks[task] = writer
         try:
             request = await _read_head(reader)
             if request is not None:
                 await self._answer(request, reader, writer)
         except (ConnectionError, OSError):
             pass  # the client went away; nobody else is affected
+        except asyncio.CancelledError:
+            pass  # close() gave up on this client; not an error to report
         finally:
             if task is not None:
-                self._tasks.discard(task)
+                self._tasks.pop(task, None)
             with contextlib.suppress(Exception):
                 writer.close()
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
