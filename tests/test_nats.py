@@ -311,6 +311,47 @@ def test_a_part_over_max_payload_is_refused_and_the_rest_arrive(
     assert any("max_payload" in p for p in producer.publisher.problems())
 
 
+def test_a_refused_last_part_is_skipped_and_said(server: Server, tmp_path: Path) -> None:
+    """The run's last part is over max_payload: it goes out as a gap (and in the footer's
+    gaps), so a viewer finishes instead of waiting for it, and says it skipped it."""
+    producer = Producer(server.url, tmp_path / "lastbig.jsonl").start()
+    producer.emit(50)
+    producer.bus.publish("custom", {"blob": "x" * (1 << 20)})
+    assert producer.finish() is False
+    assert producer.publisher.failed == 1
+    viewer = open_nats_source(server.url, run=producer.run_id)
+    try:
+        parts = _follow(viewer)
+        assert [p.seq for p in parts] == list(range(1, 51))
+        info = viewer.runs[producer.run_id]
+        assert info.footer is not None and info.footer["last_seq"] == 51
+        assert info.footer["gaps"] == [[51, 51]]
+        assert info.skipped == 1
+        assert any("refused 1 parts (seq 51" in p for p in viewer.problems())
+    finally:
+        viewer.close()
+
+
+def test_a_trailing_hole_is_skipped_after_the_hole_timeout(server: Server, tmp_path: Path) -> None:
+    """A footer whose last parts never came and are not listed: skipped after the hole
+    timeout, not waited for for ever."""
+    producer = Producer(server.url, tmp_path / "trail.jsonl").start()
+    producer.emit(20)
+    producer.publisher.last_seq = 25  # the footer will promise parts that never came
+    producer.bus.close()
+    producer.pump.join()
+    producer.publisher.last_seq = 25
+    producer.publisher.close({"status": "done"})
+    viewer = NatsSource(server.url, run=producer.run_id, hole_timeout=0.3)
+    try:
+        assert [p.seq for p in _follow(viewer)] == list(range(1, 21))
+        assert any("parts 21-25 never came" in p for p in viewer.problems())
+    finally:
+        viewer.close()
+        producer.recorder.join()
+        producer.writer.close({"status": "done"})
+
+
 def test_latest_picks_the_newest_run(server: Server, tmp_path: Path) -> None:
     first = Producer(server.url, tmp_path / "first.jsonl").start()
     first.emit(10)

@@ -11,8 +11,10 @@ Subjects (stream ``STREAMTUI`` by default, subjects ``streamtui.runs.>``):
   log line exactly as ``encode_line`` writes it (secrets redacted).
 - ``streamtui.runs.<run_id>._start``: the run's header (the log's header fields plus
   ``run``), published before any part, so a viewer can list runs and pick the newest.
-- ``streamtui.runs.<run_id>._gap``: ``{"from", "to"}``, parts the publisher dropped
-  when its buffer overflowed while the server was away (so viewers do not wait for them).
+- ``streamtui.runs.<run_id>._gap``: ``{"from", "to", "reason"}``, parts that will never
+  come (so viewers do not wait for them): ``dropped`` when the publisher's buffer
+  overflowed, ``refused`` when the server refused them (over ``max_payload``, or a
+  JetStream limit). The footer's ``gaps`` lists them all again.
 - ``streamtui.runs.<run_id>._end``: the footer (status, counts, ``last_seq``, what was
   dropped), published after every part was acknowledged: the run ended.
 
@@ -259,8 +261,8 @@ class NatsPublisher:
         self._problems: list[str] = []
         self._lock = threading.Lock()
         self._queue: deque[Part] = deque()
-        self._gaps: list[list[int]] = []  # dropped, not yet announced
-        self._all_gaps: list[list[int]] = []
+        self._gaps: list[list[Any]] = []  # [from, to, reason], not yet announced
+        self._all_gaps: list[list[Any]] = []
         self._control: deque[tuple[str, str, bytes]] = deque()
         self._inflight: dict[str, _Pending] = {}
         self._inflight_parts = 0
@@ -328,10 +330,10 @@ class NatsPublisher:
                 gaps = self._gaps
                 for _ in range(min(over, len(queue))):
                     seq = queue.popleft().seq
-                    if gaps and gaps[-1][1] == seq - 1:
+                    if gaps and gaps[-1][1] == seq - 1 and gaps[-1][2] == "dropped":
                         gaps[-1][1] = seq
                     else:
-                        gaps.append([seq, seq])
+                        gaps.append([seq, seq, "dropped"])
                     self.dropped += 1
                 first_warning = not self._warned_overflow
                 self._warned_overflow = True
@@ -369,10 +371,13 @@ class NatsPublisher:
                 f"acknowledge them within {timeout:g}s (the local log has them)"
             )
         if self.dropped:
-            ranges = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in self._all_gaps[:5])
+            with self._lock:
+                drops = [g for g in self._all_gaps + self._gaps if g[2] == "dropped"]
+            ranges = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b, _ in drops[:5])
             self._problem(
-                f"{self.dropped:,} parts were dropped from the NATS buffer while the "
-                f"server was unreachable (seq {ranges}{', ...' if len(self._all_gaps) > 5 else ''})"
+                f"{self.dropped:,} parts were dropped from the NATS buffer (it overflowed: "
+                f"the server was away or slower than the run; seq {ranges}"
+                f"{', ...' if len(drops) > 5 else ''})"
             )
         if not self._end_acked and not unsent:
             self._problem("the run's end marker was not acknowledged; viewers will not see it end")
@@ -395,6 +400,13 @@ class NatsPublisher:
     def _problem(self, text: str) -> None:
         if text not in self._problems:
             self._problems.append(text)
+
+    def _refused(self, seq: int) -> None:
+        """A part the server will never have: counted, and announced to viewers as a gap
+        (a ``_gap`` now, the footer's ``gaps`` at the end) so they do not wait for it."""
+        self.failed += 1
+        with self._lock:
+            self._gaps.append([seq, seq, "refused"])
 
     def _say(self, text: str) -> None:
         self._problem(text)
@@ -529,7 +541,10 @@ class NatsPublisher:
             except (ValueError, KeyError, AttributeError):
                 reason = data.decode("utf-8", "replace")
             self._problem(f"JetStream refused a message: {reason}")
-            self.failed += pending.parts
+            if pending.parts and key.isdigit():
+                self._refused(int(key))
+            else:
+                self.failed += pending.parts
         elif pending.parts:
             self.published += pending.parts
             if b'"duplicate":true' in data:
@@ -579,8 +594,8 @@ class NatsPublisher:
                             break
                 # Markers first (the start, announcements of dropped parts), then parts.
                 with self._lock:
-                    for a, b in self._gaps:
-                        gap = {"type": "gap", "from": a, "to": b}
+                    for a, b, why in self._gaps:
+                        gap = {"type": "gap", "from": a, "to": b, "reason": why}
                         self._control.append((f"gap{a}", f"{subject}._gap", _json(gap, redactor)))
                     self._all_gaps.extend(self._gaps)
                     self._gaps = []
@@ -614,7 +629,7 @@ class NatsPublisher:
                         "last_seq": self.last_seq,
                         "published": self.published,
                         "dropped": self.dropped,
-                        "gaps": self._all_gaps,
+                        "gaps": [[a, b] for a, b, _ in self._all_gaps],
                         **self._footer,
                     }
                     self._control.append(("end", f"{subject}._end", _json(end, redactor)))
@@ -649,7 +664,7 @@ class NatsPublisher:
             hdr = b"%s%s\r\n\r\n" % (hdr_prefix, key.encode())
             total = len(hdr) + len(payload)
             if total > limit:
-                self.failed += 1
+                self._refused(part.seq)
                 self._problem(
                     f"part {key} was not published: {total:,} bytes, over the server's "
                     f"max_payload of {limit:,} (the local log has it)"
@@ -738,7 +753,9 @@ class RemoteRun:
                 break
             self.skipped += skip - nxt + 1
             self.next_seq = skip + 1
-        self.waiting_since = time.monotonic() if held else None
+        # Waiting: for a hole before held parts, or for the last parts of a run that ended.
+        waiting = held or (self.footer is not None and not self.ended)
+        self.waiting_since = time.monotonic() if waiting else None
 
 
 class NatsSource:
@@ -955,12 +972,19 @@ class NatsSource:
                 for a, b in meta.get("gaps") or []:
                     info.gaps.append((int(a), int(b)))
             elif kind == "_gap":
-                info.gaps.append((int(meta["from"]), int(meta["to"])))
-                dropped = int(meta["to"]) - int(meta["from"]) + 1
-                self._problem(
-                    f"run {run_id}: the publisher dropped {dropped:,} parts "
-                    f"(seq {meta['from']}-{meta['to']}) while the server was unreachable"
-                )
+                a, b = int(meta["from"]), int(meta["to"])
+                info.gaps.append((a, b))
+                seqs = f"seq {a}-{b}" if a != b else f"seq {a}"
+                if meta.get("reason") == "refused":
+                    self._problem(
+                        f"run {run_id}: the server refused {b - a + 1:,} parts ({seqs}: "
+                        "too big, or over a JetStream limit); skipped them"
+                    )
+                else:
+                    self._problem(
+                        f"run {run_id}: the publisher dropped {b - a + 1:,} parts ({seqs}) "
+                        "when its buffer overflowed"
+                    )
         else:
             try:
                 p = parse_line(msg.data)
@@ -996,9 +1020,15 @@ class NatsSource:
         now = time.monotonic()
         for info in list(self.runs.values()):
             since = info.waiting_since
-            if since is None or not info.held or now - since < self.hole_timeout:
+            if since is None or now - since < self.hole_timeout:
                 continue
-            first = min(info.held)
+            if info.held:
+                first = min(info.held)
+            elif info.footer is not None and not info.ended:
+                first = int(info.footer.get("last_seq") or 0) + 1  # the run's last parts
+            else:
+                info.waiting_since = None
+                continue
             self._problem(
                 f"run {info.run_id}: parts {info.next_seq}-{first - 1} never came; skipped them"
             )
