@@ -495,3 +495,41 @@ def test_closing_with_a_client_stuck_writing_logs_nothing(bus, caplog, capfd):
     assert not [r for r in caplog.records if r.levelno >= 30], caplog.text
     err = capfd.readouterr().err
     assert "Traceback" not in err and "CancelledError" not in err, err
+
+
+@pytest.mark.parametrize(
+    "host, status",
+    [
+        ("127.0.0.1", 200),
+        ("127.0.0.1:{port}", 200),
+        ("localhost:{port}", 200),
+        ("LOCALHOST", 200),
+        ("[::1]:{port}", 200),
+        ("[::1]", 200),
+        ("attacker.example:{port}", 403),
+        ("attacker.example", 403),
+        ("localhost.attacker.example:{port}", 403),
+        ("127.0.0.1.nip.io:{port}", 403),
+        ("::1", 403),
+        ("", 403),
+    ],
+)
+def test_without_a_token_only_a_loopback_host_is_served(bus, host, status):
+    # DNS rebinding: a page on attacker.example, its name now pointing at 127.0.0.1,
+    # sends its own name in Host.
+    with serve_sse(bus) as server:
+        u = urlsplit(server.url)
+        sock = socket.create_connection((u.hostname, u.port), timeout=10)
+        with sock, sock.makefile("rb") as f:
+            head = f"GET /stream HTTP/1.1\r\nHost: {host.format(port=u.port)}\r\n\r\n"
+            sock.sendall(head.encode())
+            assert int(f.readline().split()[1]) == status
+            if status == 403:
+                body = f.read().split(b"\r\n\r\n", 1)[1]
+                assert body.count(b"\n") == 1 and json.loads(body)["error"] == "forbidden_host"
+
+
+def test_with_a_token_any_host_is_served(bus):
+    with serve_sse(bus, token="t0ken") as server:
+        ok = Stream(server.url, {"Authorization": "Bearer t0ken", "Host": "box.example:80"})
+        assert ok.status == 200

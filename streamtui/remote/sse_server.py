@@ -84,6 +84,24 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _loopback_host(header: str | None) -> bool:
+    """Whether a request's ``Host`` names this machine: ``127.0.0.1``, ``localhost``,
+    ``[::1]`` (any loopback address), with or without a port. No Host at all (an
+    HTTP/1.0 client; browsers always send one) is let through."""
+    if header is None:
+        return True
+    host = header.strip().lower()
+    if host.startswith("["):
+        name, sep, rest = host[1:].partition("]")
+        if not sep or (rest and not (rest[0] == ":" and rest[1:].isdigit())):
+            return False
+        return ":" in name and is_loopback(name)
+    name, _, port = host.partition(":")
+    if port and not port.isdigit():
+        return False
+    return is_loopback(name)
+
+
 # --- the backlog -----------------------------------------------------------------------
 
 
@@ -485,6 +503,15 @@ class SSEServer:
     async def _answer(
         self, request: _Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        if self._token is None and not _loopback_host(request.headers.get("host")):
+            # DNS rebinding: a web page's own name pointed at 127.0.0.1 reaches us with
+            # its name in Host. Without a token, only a loopback name may ask.
+            message = (
+                "without a token only Host: 127.0.0.1, localhost or [::1] is served "
+                f"(got {request.headers.get('host', '')[:80]!r})"
+            )
+            writer.write(_response(403, {"error": "forbidden_host", "message": message}))
+            return
         if request.path != STREAM_PATH:
             message = f"no such path {request.path!r}; the stream is at {STREAM_PATH}"
             writer.write(_response(404, {"error": "not_found", "message": message}))
