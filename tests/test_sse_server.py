@@ -533,3 +533,13 @@ def test_with_a_token_any_host_is_served(bus):
     with serve_sse(bus, token="t0ken") as server:
         ok = Stream(server.url, {"Authorization": "Bearer t0ken", "Host": "box.example:80"})
         assert ok.status == 200
+
+
+def test_the_stream_is_redacted_by_default(bus):
+    with serve_sse(bus) as server:
+        bus.publish("custom", {"api_key": "sk-abcdefghijklmnopqrstuvwx", "text": "hello"})
+        bus.close()
+        server.end()
+        events = Stream(server.url).until_end()
+    assert "sk-abcdef" not in events[0].data
+    assert parse_line(events[0].data).data == {"api_key": "***", "text": "hello"}

@@ -270,7 +270,8 @@ class SSEServer:
         self.keepalive = keepalive
         self.drain_timeout = drain_timeout
         self._token = token.encode() if token else None
-        self._redactor = redactor
+        # Redacted as the event log is, by default: the stream is as readable as the log.
+        self._redactor = redactor or Redactor()
         self._backlog = _Backlog(backlog)
         self.status: str | None = None
         """The run's status once ``end()`` was called."""
