@@ -543,3 +543,17 @@ def test_the_stream_is_redacted_by_default(bus):
         events = Stream(server.url).until_end()
     assert "sk-abcdef" not in events[0].data
     assert parse_line(events[0].data).data == {"api_key": "***", "text": "hello"}
+
+
+@pytest.mark.parametrize("token", [" tok", "tok ", "tök-123", "tok\t1", "tok\n1"])
+def test_a_token_that_could_never_match_is_refused(token):
+    with pytest.raises(ValueError, match="printable ASCII"):
+        SSEServer(EventBus(), token=token)
+
+
+def test_run_serve_refuses_a_token_that_could_never_match(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        app, ["run", str(ROOT / "demos" / "joke.yaml"), "--serve", "0", "--token", "tök"]
+    )
+    assert result.exit_code == 2 and "printable ASCII" in result.stderr

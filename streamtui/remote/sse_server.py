@@ -84,6 +84,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _valid_token(token: str) -> bool:
+    """Printable ASCII, no spaces around it: what a client can send back unchanged in
+    ``Authorization: Bearer`` (which it strips) or ``?token=``."""
+    return token.isascii() and token.isprintable() and token == token.strip()
+
+
 def _loopback_host(header: str | None) -> bool:
     """Whether a request's ``Host`` names this machine: ``127.0.0.1``, ``localhost``,
     ``[::1]`` (any loopback address), with or without a port. No Host at all (an
@@ -255,6 +261,11 @@ class SSEServer:
         redactor: Redactor | None = None,
         drain_timeout: float = 2.0,
     ) -> None:
+        if token is not None and token and not _valid_token(token):
+            raise ValueError(
+                "the token must be printable ASCII (letters, digits, punctuation) with no "
+                "spaces around it: anything else cannot be sent in a header and never matches"
+            )
         if not is_loopback(host) and not token:
             raise ValueError(
                 f"{host!r} is not a loopback address: anyone who can reach it could watch "
