@@ -647,7 +647,13 @@ def attach(
         ),
     ],
     token: Annotated[
-        str | None, typer.Option("--token", help="The server's token (sent as a Bearer token).")
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="STREAMTUI_TOKEN",
+            help="The server's token (sent as a Bearer token); or set STREAMTUI_TOKEN, "
+            "which keeps it out of the command line.",
+        ),
     ] = None,
     run_id: Annotated[
         str | None, typer.Option("--run", help="nats:// only: follow this run.")

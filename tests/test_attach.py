@@ -589,3 +589,26 @@ def test_a_last_event_id_from_another_run_is_a_clear_error(sources):
     assert source.error is not None and source.error.code == 2
     assert "409" in str(source.error) and "different run" in str(source.error)
     assert source.connections == 0
+
+
+def test_attach_takes_the_token_from_streamtui_token():
+    from streamtui.bus import EventBus
+    from streamtui.remote.sse_server import serve_sse
+
+    bus = EventBus()
+    server = serve_sse(bus, token="tok-from-env")
+    try:
+        bus.publish("custom", {"n": 1})
+        bus.close()
+        server.end("done")
+        result = runner.invoke(
+            app, ["attach", server.url, "--no-tui"], env={"STREAMTUI_TOKEN": "tok-from-env"}
+        )
+        refused = runner.invoke(
+            app, ["attach", server.url, "--no-tui"], env={"STREAMTUI_TOKEN": None}
+        )
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["data"] == {"n": 1}
+    assert refused.exit_code == 2 and "--token" in refused.stderr
