@@ -680,10 +680,11 @@ def attach(
         for name, on in (("--run", run_id is not None), ("--latest", latest), ("--all", all_runs))
         if on
     ]
-    if url.startswith("nats://"):
+    if _is_nats(url):
         if len(chosen) > 1:
             _fail(f"{' and '.join(chosen)}: choose one run, the newest, or all of them")
-        source, label = _nats_source(url, run_id, latest, all_runs, token), url
+        source = _nats_source(url, run_id, latest, all_runs, token)
+        label = source.where
     else:
         from streamtui.remote.attach import AttachError, RemoteSource
 
@@ -701,19 +702,41 @@ def attach(
     _print_attached(source, _choose_format(fmt), label)
 
 
+def _is_nats(url: str) -> bool:
+    """A NATS server's URL (``nats://`` or ``tls://``, any case), not an SSE stream."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).scheme.lower() in ("nats", "tls")
+    except ValueError:
+        return url.partition(":")[0].lower() in ("nats", "tls")
+
+
 def _nats_source(
     url: str, run_id: str | None, latest: bool, all_runs: bool, token: str | None
 ) -> Any:
-    """The NATS viewer (``streamtui.remote.nats``), imported only for a nats:// URL."""
+    """The NATS viewer (``streamtui.remote.nats``), imported only for a nats:// URL. A bad
+    URL or run id, or no nats-py: one line, exit 2. It gives up after
+    $STREAMTUI_NATS_GIVE_UP seconds (default 60) without a server or without the run."""
     try:
-        from streamtui.remote.nats import open_nats_source
+        from streamtui.remote.nats import NatsUnavailable, open_nats_source
     except ImportError as e:
-        _fail(f"{url}: NATS attach is not available in this installation ({e})")
+        _fail(f"NATS attach is not available in this installation ({e})")
+    give_up_text = os.environ.get("STREAMTUI_NATS_GIVE_UP", "").strip()
     try:
-        return open_nats_source(url, run=run_id, latest=latest, all_runs=all_runs, token=token)
+        give_up = float(give_up_text) if give_up_text else 60.0
+    except ValueError:
+        give_up = 0.0
+    if not give_up > 0:
+        _fail(f"STREAMTUI_NATS_GIVE_UP={give_up_text!r}: give a number of seconds, like 60")
+    try:
+        return open_nats_source(
+            url, run=run_id, latest=latest, all_runs=all_runs, token=token, give_up=give_up
+        )
+    except (ValueError, NatsUnavailable) as e:
+        _fail(str(e))
     except Exception as e:  # its own errors: one line, never a traceback
-        code = getattr(e, "code", EXIT_FAILED)
-        _fail(f"{url}: {e}", code if isinstance(code, int) else EXIT_FAILED)
+        _fail(f"{type(e).__name__}: {e}", EXIT_FAILED)
 
 
 def _watch(source: Any, name: str, ui: UiOptions) -> None:

@@ -422,6 +422,58 @@ def test_cli_publish_refuses_a_bad_url_and_explains_a_missing_nats_py(tmp_path: 
     assert 'pip install "streamtui[nats]"' in missing.stderr
 
 
+def _attach(*args: str, give_up: str = "1", timeout: float = 60) -> Any:
+    return subprocess.run(
+        [sys.executable, "-m", "streamtui", "attach", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "NO_COLOR": "1", "STREAMTUI_NATS_GIVE_UP": give_up},
+    )
+
+
+def test_cli_attach_gives_up_on_a_dead_server_and_on_a_missing_run(server: Server) -> None:
+    dead = _attach(f"nats://127.0.0.1:{_free_port()}", "--no-tui")
+    assert dead.returncode == 1
+    assert "cannot reach nats://127.0.0.1:" in dead.stderr and "gave up after 1 s" in dead.stderr
+    assert dead.stderr.count("gave up") == 1
+    nothing = _attach(server.url, "--latest", "--no-tui")
+    assert nothing.returncode == 1
+    assert "no stream STREAMTUI" in nothing.stderr and "nothing was published" in nothing.stderr
+    first = Producer(server.url, server.store.parent / "first.jsonl").start()
+    assert first.finish()  # the stream exists now, with one run in it
+    missing = _attach(server.url, "--run", "nosuchrun", "--no-tui")
+    assert missing.returncode == 1
+    assert "no run nosuchrun in stream STREAMTUI" in missing.stderr
+
+
+def test_cli_attach_follows_a_run_and_exits_by_its_status(server: Server, tmp_path: Path) -> None:
+    ok = Producer(server.url, tmp_path / "ok.jsonl").start()
+    ok.emit(10)
+    assert ok.finish()
+    done = _attach(server.url, "--run", ok.run_id, "--no-tui", give_up="20")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 10
+    assert "10 parts (done)" in done.stderr
+    bad = Producer(server.url, tmp_path / "bad.jsonl").start()
+    bad.emit(3)
+    bad.bus.close()
+    bad.recorder.join()
+    bad.pump.join()
+    bad.writer.close({"status": "error"})
+    bad.publisher.close({"status": "error"})
+    failed = _attach(server.url, "--run", bad.run_id, "--no-tui", give_up="20")
+    assert failed.returncode == 1
+    assert "3 parts (error)" in failed.stderr
+
+
+@pytest.mark.parametrize("run", ["*", ">", "x.y", "foo bar", ""])
+def test_cli_attach_refuses_a_run_id_that_is_not_one_subject_token(run: str) -> None:
+    out = _attach("nats://127.0.0.1:4222", "--run", run, "--no-tui")
+    assert out.returncode == 2
+    assert "not a run id" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
 def test_import_streamtui_does_not_import_nats() -> None:
     code = "import sys, streamtui, streamtui.cli; print('nats' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -48,11 +48,13 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_STREAM",
     "SUBJECT_PREFIX",
+    "NatsAttachError",
     "NatsPublisher",
     "NatsSource",
     "NatsUnavailable",
     "RemotePart",
     "RemoteRun",
+    "check_run_id",
     "check_url",
     "open_nats_source",
     "require_nats",
@@ -71,6 +73,15 @@ _INSTALL = 'NATS support needs nats-py: pip install "streamtui[nats]"'
 
 class NatsUnavailable(ImportError):
     """nats-py is not installed; the message says how to install it."""
+
+
+class NatsAttachError(Exception):
+    """Following cannot go on (the server stayed unreachable, the run never appeared).
+    ``code`` is the command's exit code (1)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def require_nats() -> None:
@@ -98,6 +109,17 @@ def check_url(url: str) -> str:
     if port == 0:
         raise ValueError(f"{url}: port 0 is not a server's port")
     return url
+
+
+def check_run_id(run: str) -> str:
+    """``run`` if it can name a run in a subject (one token: no dots, wildcards or
+    spaces), else ``ValueError`` (the CLI prints it and exits 2)."""
+    if not run or any(c in ".*>" or c.isspace() or not c.isprintable() for c in run):
+        raise ValueError(
+            f"--run {run!r}: not a run id (one word without dots, spaces, '*' or '>'; "
+            "the id `streamtui run --publish` printed)"
+        )
+    return run
 
 
 def _safe_url(url: str) -> str:
@@ -770,6 +792,11 @@ class NatsSource:
     re-send after a reconnect can overtake) waits for the ones before it, a duplicate
     is dropped, and a hole is skipped when the publisher announced it (``_gap``) or after
     ``hole_timeout`` seconds (said in ``problems()``).
+
+    For the CLI, like ``RemoteSource``: ``notices()`` hands out news once (cannot reach
+    the server, reconnecting, parts skipped), ``status`` is the followed run's footer
+    status, and ``error`` says why following stopped: after ``give_up`` seconds without
+    a connection, or without the chosen run (or, for ``latest``, any run) appearing.
     """
 
     def __init__(
@@ -781,11 +808,21 @@ class NatsSource:
         all_runs: bool = False,
         token: str | None = None,
         hole_timeout: float = 5.0,
+        give_up: float = 60.0,
     ) -> None:
         require_nats()
         if sum((run is not None, latest, all_runs)) > 1:
             raise ValueError("follow one of: a run id, the latest run, or all runs")
+        if run is not None:
+            check_run_id(run)
         self.url = check_url(url)
+        self.where = _safe_url(url)
+        self.give_up = give_up
+        self.error: NatsAttachError | None = None
+        """Why following stopped early (``None`` if it did not)."""
+        self._notices: deque[str] = deque()
+        self._down_since: float | None = None
+        self._stopped = False
         self.token = token
         self.all_runs = all_runs
         self.run: str | None = run
@@ -826,15 +863,49 @@ class NatsSource:
 
     @property
     def finished(self) -> bool:
-        """The followed run ended and everything was taken (never for ``all_runs``)."""
+        """The followed run ended and everything was taken (never for ``all_runs``), or
+        following stopped on an error (``error``)."""
+        if self.error is not None:
+            return not self._out
         if self.all_runs or self.run is None:
             return False
         info = self.runs.get(self.run)
         return info is not None and info.ended and not self._out
 
     def problems(self) -> list[str]:
-        """Parts skipped, connection trouble, in words."""
+        """Parts skipped, errors, giving up, in words (``StreamApp`` shows each once)."""
         return list(self._problems)
+
+    def notices(self) -> list[str]:
+        """News not handed out before (for stderr): the problems, and the connection's
+        comings and goings."""
+        out = []
+        while self._notices:
+            out.append(self._notices.popleft())
+        return out
+
+    @property
+    def status(self) -> str | None:
+        """The followed run's footer status (``None`` until its end, and for all runs)."""
+        info = self.runs.get(self.run) if self.run is not None and not self.all_runs else None
+        if info is None or info.footer is None:
+            return None
+        return str(info.footer.get("status", "ended"))
+
+    @property
+    def missed(self) -> int:
+        """Parts of the followed run that were skipped (never came)."""
+        info = self.runs.get(self.run) if self.run is not None else None
+        return info.skipped if info is not None else 0
+
+    def wait(self, timeout: float) -> None:
+        """Block until there is something to take or tell, or following ended (at most
+        ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        while not (self._out or self._notices or self.finished or self._stopped):
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.02)
 
     def wait_connected(self, timeout: float) -> bool:
         """Block until subscribed (or ``timeout``); for scripts and tests."""
@@ -857,36 +928,73 @@ class NatsSource:
     def _problem(self, text: str) -> None:
         if text not in self._problems:
             self._problems.append(text)
+            self._notices.append(text)
+
+    def _news(self, text: str) -> None:
+        """A notice only (connection news is not a problem of the run)."""
+        self._notices.append(text)
+
+    def _fail(self, text: str) -> None:
+        """Stop following: ``error`` says why (the CLI exits 1 with it)."""
+        if self.error is None and not self._closed:
+            self.error = NatsAttachError(text)
+            self._problem(text)
+
+    @property
+    def _stopping(self) -> bool:
+        return self._closed or self.error is not None
 
     def _note_error(self, error: Exception) -> None:
         if not _transient(error):
             self._problem(f"NATS: {type(error).__name__}: {error}")
 
     def _on_disconnected(self) -> None:
-        pass
+        if not self._stopping and not self._stopped and self._down_since is None:
+            self._down_since = time.monotonic()
+            self._news(f"lost the connection to {self.where}; reconnecting")
 
     def _on_reconnected(self) -> None:
-        pass
+        if self._down_since is not None and not self._stopping:
+            self._news(f"reconnected to {self.where}")
+        self._down_since = None
 
     def _run(self) -> None:
         try:
             asyncio.run(self._main())
         except BaseException as e:
-            self._problem(f"stopped following: {type(e).__name__}: {e}")
+            self._fail(f"stopped following: {type(e).__name__}: {e}")
         finally:
+            self._stopped = True
             self._ready.set()
+
+    def _gave_up(self, started: float) -> bool:
+        return time.monotonic() - started >= self.give_up
 
     async def _main(self) -> None:
         connecting = asyncio.ensure_future(_connect(self.url, self.token, self, "streamtui-attach"))
+        started = time.monotonic()
+        told = False
         while not connecting.done():
             await asyncio.wait([connecting], timeout=0.1)
-            if self._closed:
+            if not told and time.monotonic() - started >= 2.0:
+                told = True
+                self._news(
+                    f"cannot reach {self.where} yet; retrying (giving up after {self.give_up:g} s)"
+                )
+            if self._gave_up(started):
+                self._fail(
+                    f"cannot reach {self.where}: gave up after {self.give_up:g} s "
+                    "without a connection"
+                )
+            if self._stopping:
                 connecting.cancel()
                 with contextlib.suppress(BaseException):
                     await connecting
                 return
         nc = connecting.result()
         self._nc = nc
+        if told:
+            self._news(f"connected to {self.where}")
         try:
             js = nc.jetstream()
             if self._latest:
@@ -898,12 +1006,44 @@ class NatsSource:
             if sub is None:
                 return
             self._ready.set()
-            while not self._closed:
+            subscribed = time.monotonic()
+            told = False
+            while not self._stopping:
                 await asyncio.sleep(0.1)
                 self._check_holes()
+                self._check_give_up(subscribed, told)
+                told = told or (
+                    self.run is not None
+                    and self.run not in self.runs
+                    and time.monotonic() - subscribed >= 2.0
+                )
         finally:
+            self._stopped = True
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(nc.close(), 2.0)
+
+    def _check_give_up(self, subscribed: float, told: bool) -> None:
+        """Give up on a server away for ``give_up`` seconds, or a run that never came."""
+        down = self._down_since
+        if down is not None and self._gave_up(down):
+            self._fail(
+                f"{self.where} is unreachable: gave up after {self.give_up:g} s "
+                "without a connection"
+            )
+            return
+        run = self.run
+        if self.all_runs or run is None or run in self.runs:
+            return
+        if self._gave_up(subscribed):
+            self._fail(
+                f"no run {run} in stream {DEFAULT_STREAM} on {self.where} "
+                f"(waited {self.give_up:g} s)"
+            )
+        elif not told and time.monotonic() - subscribed >= 2.0:
+            self._news(
+                f"no run {run} in stream {DEFAULT_STREAM} yet; waiting for it "
+                f"(giving up after {self.give_up:g} s)"
+            )
 
     async def _subscribe(
         self, js: Any, subject: str, cb: Callable[[Msg], Any], last: bool = False
@@ -914,7 +1054,8 @@ class NatsSource:
 
         policy = DeliverPolicy.LAST if last else DeliverPolicy.ALL
         told = False
-        while not self._closed:
+        started = time.monotonic()
+        while not self._stopping:
             try:
                 return await js.subscribe(
                     subject,
@@ -926,9 +1067,21 @@ class NatsSource:
                     pending_bytes_limit=1 << 30,
                 )
             except Exception as e:
+                if type(e).__name__ == "NotFoundError":
+                    why = "nothing was published there yet"
+                else:
+                    why = f"{type(e).__name__}: {e}"
                 if not told:
                     told = True
-                    self._problem(f"waiting for the stream on {_safe_url(self.url)} ({e})")
+                    self._news(
+                        f"no stream {DEFAULT_STREAM} on {self.where} yet ({why}); waiting "
+                        f"for it (giving up after {self.give_up:g} s)"
+                    )
+                if self._gave_up(started):
+                    self._fail(
+                        f"no stream {DEFAULT_STREAM} on {self.where} ({why}); gave up after "
+                        f"{self.give_up:g} s"
+                    )
                 await asyncio.sleep(0.25)
         return None
 
@@ -944,8 +1097,13 @@ class NatsSource:
         sub = await self._subscribe(js, f"{SUBJECT_PREFIX}.*._start", on_start, last=True)
         if sub is None:
             return None
-        while not found.done() and not self._closed:
+        started = time.monotonic()
+        while not found.done() and not self._stopping:
             await asyncio.wait([found], timeout=0.1)
+            if not found.done() and self._gave_up(started):
+                self._fail(
+                    f"no run in stream {DEFAULT_STREAM} on {self.where} (waited {self.give_up:g} s)"
+                )
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
         return found.result() if found.done() else None
@@ -1046,10 +1204,12 @@ def open_nats_source(
     latest: bool = False,
     all_runs: bool = False,
     token: str | None = None,
+    give_up: float = 60.0,
 ) -> NatsSource:
     """Follow runs on the NATS server at ``url``: the run ``run`` (its id), the newest
     run (``latest``, also the default), or every run (``all_runs``: parts of all runs
     interleaved, each a ``RemotePart`` whose ``run`` says which; ``source.runs`` has each
     run's header, footer and status). Starts at once in a background thread; raises
-    ``ValueError`` for a bad URL, ``NatsUnavailable`` without nats-py."""
-    return NatsSource(url, run=run, latest=latest, all_runs=all_runs, token=token)
+    ``ValueError`` for a bad URL or run id, ``NatsUnavailable`` without nats-py; gives up
+    (``error``) after ``give_up`` seconds without a server or without the run."""
+    return NatsSource(url, run=run, latest=latest, all_runs=all_runs, token=token, give_up=give_up)
