@@ -557,3 +557,35 @@ def test_run_serve_refuses_a_token_that_could_never_match(tmp_path, monkeypatch)
         app, ["run", str(ROOT / "demos" / "joke.yaml"), "--serve", "0", "--token", "tök"]
     )
     assert result.exit_code == 2 and "printable ASCII" in result.stderr
+
+
+def test_the_backlog_is_bounded_in_bytes_too(bus):
+    frame = len(sse_frame(Part(10, 0.0, "custom", (), {"pad": "x" * 1000})))
+    with serve_sse(bus, backlog_bytes=10 * frame) as server:
+        for _ in range(50):
+            bus.publish("custom", {"pad": "x" * 1000})
+        bus.close()
+        server.end()
+        wait_for(lambda: server.backlog[1] == 50)
+        events = Stream(server.url).until_end()
+    first, last = server.backlog
+    assert first >= 35 and last == 50
+    assert server._backlog.bytes <= 10 * frame
+    gap = json.loads(events[0].data)
+    assert (gap["from"], gap["to"]) == (1, first - 1) and "MiB at most" in gap["reason"]
+    assert [int(e.id) for e in events[1:-1]] == list(range(first, 51))
+
+
+def test_the_backlogs_byte_count_stays_exact():
+    from streamtui.remote.sse_server import _Backlog
+
+    backlog = _Backlog(7, max_bytes=60)
+    seq = 1
+    for n, width in enumerate([1, 3, 9, 2, 15, 1, 4, 30, 5, 2] * 5):
+        frames = [b"x" * ((seq + k) % 13 + width) for k in range(n % 6 + 1)]
+        backlog.extend(seq, frames)
+        seq += len(frames)
+        _, kept = backlog.read(1, 1000)
+        assert backlog.last == seq - 1 and len(kept) == backlog.last - backlog.first + 1
+        assert backlog.bytes == sum(map(len, kept)) and len(kept) <= 7
+        assert backlog.bytes <= 60 or len(kept) == 1

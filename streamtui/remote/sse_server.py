@@ -36,6 +36,7 @@ from streamtui.envelope import Part, Redactor, encode_line, line_bytes
 
 __all__ = [
     "DEFAULT_BACKLOG",
+    "DEFAULT_BACKLOG_BYTES",
     "DEFAULT_KEEPALIVE",
     "SSEServer",
     "control_frame",
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 DEFAULT_BACKLOG = 100_000
+DEFAULT_BACKLOG_BYTES = 256 * 1024 * 1024  # 100,000 large ``values`` states: GBs
 DEFAULT_KEEPALIVE = 15.0
 STREAM_PATH = "/stream"
 MAX_HEAD_BYTES = 16 * 1024
@@ -112,13 +114,18 @@ def _loopback_host(header: str | None) -> bool:
 
 
 class _Backlog:
-    """The newest ``size`` encoded parts in a ring, by seq. Written by the recording
-    thread, read by the client tasks; the lock is held only to copy references."""
+    """The newest ``size`` encoded parts in a ring, by seq, and no more than ``max_bytes``
+    of them (the newest part is always kept). Written by the recording thread, read by
+    the client tasks; the lock is held only to copy references."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int = DEFAULT_BACKLOG_BYTES) -> None:
         if size < 1:
             raise ValueError(f"backlog must hold at least one part, got {size}")
+        if max_bytes < 1:
+            raise ValueError(f"backlog_bytes must be positive, got {max_bytes}")
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0  # the size of the frames first..last
         self._ring: list[bytes] = []
         self.start = 0  # the first seq ever recorded (0: nothing yet)
         self.first = 1  # the oldest seq still kept
@@ -132,15 +139,24 @@ class _Backlog:
         with self._lock:
             if not self.start:
                 self.start = self.first = first_seq
+            kept = self.bytes
             for offset, frame in enumerate(frames):
                 seq = first_seq + offset
                 if len(ring) < size:
                     ring.append(frame)
                 else:
+                    if seq - size >= self.first:  # the frame it replaces was still kept
+                        kept -= len(ring[(seq - self.start) % size])
                     ring[(seq - self.start) % size] = frame
+                kept += len(frame)
             self.last = first_seq + len(frames) - 1
             if self.last - self.first + 1 > size:
                 self.first = self.last - size + 1
+            first, start = self.first, self.start
+            while kept > self.max_bytes and first < self.last:
+                kept -= len(ring[(first - start) % size])
+                first += 1
+            self.first, self.bytes = first, kept
 
     def read(self, cursor: int, limit: int) -> tuple[tuple[int, int, str] | None, list[bytes]]:
         """(the gap before ``cursor``'s part if it is gone, frames from there on)."""
@@ -152,7 +168,10 @@ class _Backlog:
                 reason = (
                     "published before this server started"
                     if cursor < self.start
-                    else f"no longer in the backlog (it keeps the last {self.size:,} parts)"
+                    else (
+                        f"no longer in the backlog (it keeps the last {self.size:,} parts, "
+                        f"{self.max_bytes / 2**20:g} MiB at most)"
+                    )
                 )
                 gap = (cursor, self.first - 1, reason)
                 cursor = self.first
@@ -257,6 +276,7 @@ class SSEServer:
         *,
         token: str | None = None,
         backlog: int = DEFAULT_BACKLOG,
+        backlog_bytes: int = DEFAULT_BACKLOG_BYTES,
         keepalive: float = DEFAULT_KEEPALIVE,
         redactor: Redactor | None = None,
         drain_timeout: float = 2.0,
@@ -283,7 +303,7 @@ class SSEServer:
         self._token = token.encode() if token else None
         # Redacted as the event log is, by default: the stream is as readable as the log.
         self._redactor = redactor or Redactor()
-        self._backlog = _Backlog(backlog)
+        self._backlog = _Backlog(backlog, backlog_bytes)
         self.status: str | None = None
         """The run's status once ``end()`` was called."""
         self.parts = 0
@@ -645,13 +665,21 @@ def serve_sse(
     token: str | None = None,
     backlog: int = DEFAULT_BACKLOG,
     *,
+    backlog_bytes: int = DEFAULT_BACKLOG_BYTES,
     keepalive: float = DEFAULT_KEEPALIVE,
     redactor: Redactor | None = None,
 ) -> SSEServer:
     """Serve ``bus``'s parts at ``http://host:port/stream``, started (``.url`` is ready);
     ``close()`` it, or use it as a (async) context manager."""
     server = SSEServer(
-        bus, host, port, token=token, backlog=backlog, keepalive=keepalive, redactor=redactor
+        bus,
+        host,
+        port,
+        token=token,
+        backlog=backlog,
+        backlog_bytes=backlog_bytes,
+        keepalive=keepalive,
+        redactor=redactor,
     )
     return server.start()
 
@@ -664,6 +692,7 @@ async def stream_with_sse(
     port: int = 0,
     token: str | None = None,
     backlog: int = DEFAULT_BACKLOG,
+    backlog_bytes: int = DEFAULT_BACKLOG_BYTES,
     keepalive: float = DEFAULT_KEEPALIVE,
     redactor: Redactor | None = None,
     modes: Sequence[str] | None = None,
@@ -684,7 +713,14 @@ async def stream_with_sse(
 
     bus = bus or EventBus()
     server = SSEServer(
-        bus, host, port, token=token, backlog=backlog, keepalive=keepalive, redactor=redactor
+        bus,
+        host,
+        port,
+        token=token,
+        backlog=backlog,
+        backlog_bytes=backlog_bytes,
+        keepalive=keepalive,
+        redactor=redactor,
     )
     await asyncio.to_thread(server.start)
     status = "error"
