@@ -280,6 +280,7 @@ class SSEServer:
         keepalive: float = DEFAULT_KEEPALIVE,
         redactor: Redactor | None = None,
         drain_timeout: float = 2.0,
+        capacity: int = 65536,
     ) -> None:
         if token is not None and token and not _valid_token(token):
             raise ValueError(
@@ -300,6 +301,9 @@ class SSEServer:
         self.port = port
         self.keepalive = keepalive
         self.drain_timeout = drain_timeout
+        self.capacity = capacity
+        """Parts the recording subscription holds before the run waits for it (it only
+        waits for the recording thread, never for a viewer)."""
         self._token = token.encode() if token else None
         # Redacted as the event log is, by default: the stream is as readable as the log.
         self._redactor = redactor or Redactor()
@@ -375,7 +379,7 @@ class SSEServer:
             self._thread = self._loop = None
             raise failure[0]
         # Subscribed before start() returns: nothing the run publishes afterwards is missed.
-        self._sub = self.bus.subscribe("lossless", capacity=65536)
+        self._sub = self.bus.subscribe("lossless", capacity=self.capacity)
         self._recorder = threading.Thread(
             target=self._record, name="streamtui-sse-backlog", daemon=True
         )
