@@ -193,6 +193,20 @@ def test_the_decoder_reads_the_sse_spec_in_any_chunking():
         assert decoder.retry == 500
 
 
+def test_the_decoder_takes_a_lone_cr_for_a_line_end_in_any_chunking():
+    stream = b"id: 3\revent: custom\rdata: one\r\rid: 4\r\ndata: two\r\n\r\ndata: 3\n\n"
+    for size in (1, 2, 5, len(stream)):
+        decoder = SseDecoder()
+        events: list[SseEvent] = []
+        for i in range(0, len(stream), size):
+            events += decoder.feed(stream[i : i + size])
+        assert events == [
+            SseEvent("custom", "one", "3"),
+            SseEvent("message", "two", "4"),
+            SseEvent("message", "3", None),
+        ]
+
+
 def test_payload_names_map_to_modes_and_namespaces():
     part = payload_part("updates|parent:1|child:2", {"x": 1}, 3, 0.5)
     assert (part.seq, part.ts, part.mode, part.ns, part.data) == (
@@ -612,3 +626,35 @@ def test_attach_takes_the_token_from_streamtui_token():
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[0])["data"] == {"n": 1}
     assert refused.exit_code == 2 and "--token" in refused.stderr
+
+
+def test_a_gap_said_again_after_a_reconnect_is_counted_once(serve, sources):
+    async def handler(headers: dict[str, str], writer: asyncio.StreamWriter, n: int) -> None:
+        writer.write(head() + envelope(1))
+        if n == 1:  # the gap, then the connection drops before part 5
+            writer.write(sse({"from": 2, "to": 4, "reason": "backlog"}, event="gap"))
+            return
+        # Resumed after 1: the same gap again, and one more part gone meanwhile.
+        writer.write(sse({"from": 2, "to": 5, "reason": "backlog"}, event="gap"))
+        writer.write(envelope(6) + end("done", 6))
+
+    source = sources(serve(handler).url())
+    assert [p.seq for p in collect(source)] == [1, 6]
+    assert source.missed == 4 and source.connections == 2
+    assert source.gaps == [(2, 4, "backlog"), (5, 5, "backlog")]
+    said = [line for line in source.problems() if line.startswith("missed")]
+    assert said == [
+        "missed parts 2 to 4 (backlog); 3 missed in all",
+        "missed part 5 (backlog); 4 missed in all",
+    ]
+
+
+def test_a_server_never_reached_is_not_said_to_be_lost(sources):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    source = sources(f"http://127.0.0.1:{port}/stream", give_up=0.3)
+    assert collect(source) == []
+    said = source.problems()
+    assert said[0].startswith(f"cannot reach 127.0.0.1:{port} (connection refused); retrying")
+    assert not any("lost the stream" in line for line in said)

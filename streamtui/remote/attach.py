@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import ssl
 import threading
 import time
@@ -142,9 +143,13 @@ class SseEvent:
     id: str | None = None
 
 
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
 class SseDecoder:
-    """Bytes in, events out, as the SSE spec reads them (``\\n`` or ``\\r\\n`` line ends;
-    ``:`` comments are keep-alives; an event without data is not dispatched)."""
+    """Bytes in, events out, as the SSE spec reads them (``\\r\\n``, ``\\n`` or a lone
+    ``\\r`` ends a line; ``:`` comments are keep-alives; an event without data is not
+    dispatched; an ``id`` holding NUL is ignored)."""
 
     def __init__(self) -> None:
         self._buffer = b""
@@ -155,11 +160,13 @@ class SseDecoder:
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
         buffer = self._buffer + chunk if self._buffer else chunk
-        lines = buffer.split(b"\n")
-        self._buffer = lines.pop()
+        # A CR at the very end may be the first half of CRLF: wait for the next byte.
+        held = b"\r" if buffer.endswith(b"\r") else b""
+        lines = _LINE_END.split(buffer[:-1] if held else buffer)
+        self._buffer = lines.pop() + held
         out: list[SseEvent] = []
         for raw in lines:
-            line = (raw[:-1] if raw.endswith(b"\r") else raw).decode("utf-8", "replace")
+            line = raw.decode("utf-8", "replace")
             if not line:
                 if self._data:
                     out.append(SseEvent(self._event or "message", "\n".join(self._data), self._id))
@@ -270,6 +277,7 @@ class RemoteSource:
         self._wake = threading.Condition()
         self.missed = 0
         self.gaps: list[tuple[int, int, str]] = []
+        self._gap_upto = 0  # the newest seq already counted into ``missed``
         self.status: str | None = None
         self.error: AttachError | None = None
         self.ended = False
@@ -395,7 +403,11 @@ class RemoteSource:
                     self._tell(str(self.error))
                     return
                 if not outage:
-                    self._tell(f"lost the stream from {self.target.where} ({reason}); reconnecting")
+                    if self.connections:
+                        said = f"lost the stream from {self.target.where} ({reason}); reconnecting"
+                    else:
+                        said = f"cannot reach {self.target.where} ({reason}); retrying"
+                    self._tell(said)
                     outage = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_DELAY)
@@ -420,7 +432,9 @@ class RemoteSource:
             headers = await asyncio.wait_for(self._head(reader), self.connect_timeout)
             connected_at.append(self._clock())
             self.connections += 1
-            if reconnect:
+            if reconnect and self.connections == 1:
+                self._tell(f"connected to {target.where}")
+            elif reconnect:
                 after = f" after id {self.last_id}" if self.last_id is not None else ""
                 self._tell(f"reconnected to {target.where}; resuming{after}")
             decoder = SseDecoder()
@@ -446,7 +460,7 @@ class RemoteSource:
         ]
         if self.token:
             lines.append(f"Authorization: Bearer {self.token}")
-        if self.last_id is not None:
+        if self.last_id is not None and not any(c in self.last_id for c in "\r\n\0"):
             lines.append(f"Last-Event-ID: {self.last_id}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
 
@@ -586,6 +600,11 @@ class RemoteSource:
         first, last = info.get("from"), info.get("to")
         reason = str(info.get("reason") or "the server's backlog no longer held them")
         if isinstance(first, int) and isinstance(last, int) and last >= first:
+            # Said again after a reconnect (nothing came between): count each part once.
+            first = max(first, self._gap_upto + 1)
+            if first > last:
+                return
+            self._gap_upto = last
             count = last - first + 1
             self.gaps.append((first, last, reason))
             what = f"parts {first} to {last}" if count > 1 else f"part {first}"
