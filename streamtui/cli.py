@@ -424,23 +424,25 @@ def run(
 
 def _check_publish(url: str) -> None:
     """A bad ``--publish`` URL, or no nats-py, ends here: one line, exit 2."""
-    from streamtui.remote.nats import NatsUnavailable, check_url, require_nats
+    from streamtui.remote.nats import NatsUnavailable, check_url, require_nats, safe_url
 
     try:
-        check_url(url)
+        check_url(url)  # its message starts with the URL (password masked)
         require_nats()
-    except (ValueError, NatsUnavailable) as e:
-        _fail(f"--publish {url}: {e}")
+    except ValueError as e:
+        _fail(f"--publish {e}")
+    except NatsUnavailable as e:
+        _fail(f"--publish {safe_url(url)}: {e}")
 
 
 def _start_publisher(url: str, header: dict[str, Any], redactor: Any, in_tui: bool) -> Any:
     """Connect (waiting up to 2 s) and say where the run goes. An unreachable server is
     not an error: the run goes on, parts are buffered (bounded) and sent once it is back."""
-    from streamtui.remote.nats import NatsPublisher
+    from streamtui.remote.nats import NatsPublisher, safe_url
 
     warn = None if in_tui else _note  # in the TUI the warnings are printed after it
     publisher = NatsPublisher(url, header=header, redactor=redactor, warn=warn)
-    _note(f"-- publishing run {publisher.run_id} to {url.rpartition('@')[2]}")
+    _note(f"-- publishing run {publisher.run_id} to {safe_url(url)}")
     publisher.start()
     return publisher
 

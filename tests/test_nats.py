@@ -467,6 +467,27 @@ def test_cli_attach_follows_a_run_and_exits_by_its_status(server: Server, tmp_pa
     assert "3 parts (error)" in failed.stderr
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["nats://", "nats://h:99999", "nats://u:sekret@h:1/path", "tls://h:0", "nats://[::1"],
+)
+def test_cli_attach_refuses_a_bad_nats_url_once_without_its_password(url: str) -> None:
+    out = _attach(url, "--no-tui")
+    assert out.returncode == 2, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "sekret" not in out.stderr
+    assert out.stderr.count("nats://") + out.stderr.count("tls://") <= 2
+
+
+def test_cli_attach_routes_any_case_and_tls_to_nats_and_masks_credentials(server: Server) -> None:
+    upper = _attach(server.url.replace("nats://", "NATS://u:sekret@"), "--run", "x", "--no-tui")
+    assert upper.returncode == 1  # the NATS path (gave up on run x), not SSE
+    assert "sekret" not in upper.stderr and "u:***@" in upper.stderr
+    assert "no stream STREAMTUI on nats://u:***@" in upper.stderr  # it did connect
+    tls = _attach("tls://127.0.0.1:1/x", "--no-tui")
+    assert tls.returncode == 2 and "a NATS URL is only" in tls.stderr
+
+
 @pytest.mark.parametrize("run", ["*", ">", "x.y", "foo bar", ""])
 def test_cli_attach_refuses_a_run_id_that_is_not_one_subject_token(run: str) -> None:
     out = _attach("nats://127.0.0.1:4222", "--run", run, "--no-tui")

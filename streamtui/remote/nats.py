@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import threading
 import time
 import uuid
@@ -58,6 +59,7 @@ __all__ = [
     "check_url",
     "open_nats_source",
     "require_nats",
+    "safe_url",
 ]
 
 SUBJECT_PREFIX = "streamtui.runs"
@@ -94,21 +96,24 @@ def require_nats() -> None:
 
 def check_url(url: str) -> str:
     """``url`` if it names a NATS server (``nats://host[:port]`` or ``tls://``), else
-    ``ValueError`` with a one-line reason (the CLI prints it and exits 2)."""
+    ``ValueError`` with a one-line reason (the CLI prints it and exits 2). The reason
+    shows the URL with its password or token masked."""
+    shown = safe_url(url)
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise ValueError(f"{url}: not a URL; give nats://host:4222") from None
+        raise ValueError(f"{shown}: not a URL; give nats://host:4222") from None
     if parts.scheme not in ("nats", "tls"):
-        raise ValueError(f"{url}: give a nats:// URL, like nats://127.0.0.1:4222")
+        raise ValueError(f"{shown}: give a nats:// URL, like nats://127.0.0.1:4222")
     if not parts.hostname:
-        raise ValueError(f"{url}: no host; give nats://host:4222")
+        raise ValueError(f"{shown}: no host; give nats://host:4222")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"{url}: a NATS URL is only nats://host:port (no path or query)")
+        raise ValueError(f"{shown}: a NATS URL is only nats://host:port (no path or query)")
     if port == 0:
-        raise ValueError(f"{url}: port 0 is not a server's port")
-    return url
+        raise ValueError(f"{shown}: port 0 is not a server's port")
+    url = url.strip()
+    return parts.scheme + url[len(parts.scheme) :]  # NATS:// works too (nats-py: only nats)
 
 
 def check_run_id(run: str) -> str:
@@ -122,11 +127,21 @@ def check_run_id(run: str) -> str:
     return run
 
 
-def _safe_url(url: str) -> str:
-    """The URL without credentials, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@]*)@")
+
+
+def safe_url(url: str) -> str:
+    """``url`` fit to print: a password masked (``user:***@``), and a lone user name too
+    (``***@``: NATS takes a token there)."""
+
+    def mask(m: re.Match[str]) -> str:
+        user, colon, _ = m.group(2).partition(":")
+        return f"{m.group(1)}{user + ':***' if colon else '***'}@"
+
+    return _USERINFO.sub(mask, url.strip())
+
+
+_safe_url = safe_url
 
 
 def _token(text: str) -> str:
@@ -816,7 +831,7 @@ class NatsSource:
         if run is not None:
             check_run_id(run)
         self.url = check_url(url)
-        self.where = _safe_url(url)
+        self.where = _safe_url(self.url)
         self.give_up = give_up
         self.error: NatsAttachError | None = None
         """Why following stopped early (``None`` if it did not)."""
@@ -1074,7 +1089,7 @@ class NatsSource:
                 if not told:
                     told = True
                     self._news(
-                        f"no stream {DEFAULT_STREAM} on {self.where} yet ({why}); waiting "
+                        f"no stream {DEFAULT_STREAM} on {self.where} ({why}); waiting "
                         f"for it (giving up after {self.give_up:g} s)"
                     )
                 if self._gave_up(started):
