@@ -452,7 +452,7 @@ def _close_publisher(publisher: Any, footer: dict[str, Any] | None = None) -> No
     if publisher is None or publisher.closed:
         return
     publisher.close(footer)
-    for problem in publisher.problems():
+    for problem in publisher.untold():  # not what was warned about during the run
         _note(f"streamtui: {problem}")
 
 

@@ -283,6 +283,8 @@ def test_buffer_overflow_is_counted_and_said(tmp_path: Path) -> None:
     assert len([w for w in warnings if "buffer is full" in w]) == 1
     server.start()
     try:
+        # (close() gives up at once on a server never reached: let it connect first)
+        _wait(lambda: producer.publisher._reached, 10.0, "the publisher to connect")
         assert producer.finish(timeout=15.0) is False
         assert producer.publisher.published == 100
         assert any("900 parts were dropped" in p for p in producer.publisher.problems())
@@ -294,6 +296,57 @@ def test_buffer_overflow_is_counted_and_said(tmp_path: Path) -> None:
         viewer.close()
     finally:
         server.kill()
+
+
+def test_a_never_reached_server_does_not_hold_up_close(tmp_path: Path) -> None:
+    """Never connected: close() abandons at once, says how many parts were not
+    published, and what was warned about during the run is not told again."""
+    warnings: list[str] = []
+    producer = Producer(
+        f"nats://127.0.0.1:{_free_port()}", tmp_path / "never.jsonl", warn=warnings.append
+    )
+    producer.start(wait=0.3)
+    producer.emit(50)
+    began = time.monotonic()
+    assert producer.finish(timeout=10.0) is False
+    assert time.monotonic() - began < 3.0
+    problems = producer.publisher.problems()
+    assert any("50 parts were not published" in p and "never reached" in p for p in problems)
+    untold = producer.publisher.untold()
+    assert len([w for w in warnings if "cannot reach" in w]) == 1
+    assert not any("cannot reach" in p for p in untold)
+    assert any("were not published" in p for p in untold)
+
+
+_RUN = [sys.executable, "-m", "streamtui", "run"]
+
+
+def test_cli_publish_to_a_dead_server_exits_soon_and_warns_once(tmp_path: Path) -> None:
+    url = f"nats://u:sekret@127.0.0.1:{_free_port()}"
+    demo = str(ROOT / "demos" / "joke.yaml")
+    began = time.monotonic()
+    out = subprocess.run(
+        [*_RUN, demo, "--no-tui", "--no-record", "--publish", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert time.monotonic() - began < 15.0  # the run itself, a 2 s connect wait, no more
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("cannot reach") == 1
+    assert "were not published" in out.stderr and "sekret" not in out.stderr
+
+
+def test_overflow_while_connected_says_the_server_is_slower(server: Server) -> None:
+    warnings: list[str] = []
+    publisher = NatsPublisher(server.url, buffer=10, window=10, warn=warnings.append)
+    assert publisher.start()
+    # One batch over the buffer while connected: as behind a server slower than the run.
+    publisher.handle([Part(i, 0.0, "custom", (), {"i": i}) for i in range(1, 101)])
+    publisher.close({"status": "done"})
+    assert any("the server is slower than the run" in w for w in warnings), warnings
 
 
 def test_a_part_over_max_payload_is_refused_and_the_rest_arrive(

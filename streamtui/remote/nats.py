@@ -296,6 +296,8 @@ class NatsPublisher:
         """Parts JetStream refused (its error is in ``problems()``)."""
         self.last_seq = 0
         self._problems: list[str] = []
+        self._told: set[str] = set()
+        self._reached = False
         self._lock = threading.Lock()
         self._queue: deque[Part] = deque()
         self._gaps: list[list[Any]] = []  # [from, to, reason], not yet announced
@@ -377,9 +379,14 @@ class NatsPublisher:
             else:
                 first_warning = False
         if first_warning:
+            why = (
+                "the server is slower than the run"
+                if self.connected
+                else f"{_safe_url(self.url)} is unreachable"
+            )
             self._say(
-                f"the NATS buffer is full ({self.buffer:,} parts): dropping the oldest "
-                "until the server is back (the local log keeps everything)"
+                f"the NATS buffer is full ({self.buffer:,} parts; {why}): dropping the "
+                "oldest parts (the local log keeps everything)"
             )
         self._poke()
 
@@ -393,16 +400,24 @@ class NatsPublisher:
         self.closed = True
         self._footer = dict(footer or {"status": self._seen_status})
         self._closing = True
+        never = not self._reached  # never connected: nothing to wait for
+        if never:
+            self._abandon = True
         self._poke()
         if self._thread.is_alive():
-            self._thread.join(timeout)
+            self._thread.join(2.0 if never else timeout)
             if self._thread.is_alive():
                 self._abandon = True
                 self._poke()
-                self._thread.join(5.0)
+                self._thread.join(2.0)
         with self._lock:
             unsent = len(self._queue) + sum(p.parts for p in self._inflight.values())
-        if unsent:
+        if unsent and never:
+            self._problem(
+                f"{unsent:,} parts were not published: {_safe_url(self.url)} was never "
+                "reached (the local log has them)"
+            )
+        elif unsent:
             self._problem(
                 f"{unsent:,} parts were not published: {_safe_url(self.url)} did not "
                 f"acknowledge them within {timeout:g}s (the local log has them)"
@@ -423,6 +438,10 @@ class NatsPublisher:
     def problems(self) -> list[str]:
         """What went wrong, in words (overflow, refused parts, unreachable server)."""
         return list(self._problems)
+
+    def untold(self) -> list[str]:
+        """The problems not said through ``warn`` already (to print after ``close``)."""
+        return [p for p in self._problems if p not in self._told]
 
     def footer_for(self, outcome: Any) -> dict[str, Any]:
         """The end marker's fields for a ``RunOutcome`` (status, error, counts)."""
@@ -447,7 +466,8 @@ class NatsPublisher:
 
     def _say(self, text: str) -> None:
         self._problem(text)
-        if self._warn is not None:
+        if self._warn is not None and text not in self._told:
+            self._told.add(text)
             self._warn(f"streamtui: {text}")
 
     def _poke(self) -> None:
@@ -495,6 +515,7 @@ class NatsPublisher:
                     await connecting
                 return
         nc = connecting.result()
+        self._reached = True
         try:
             await self._ensure_stream(nc)
             self._nc = nc
