@@ -167,31 +167,35 @@ def test_producers_and_viewers_at_once(server: Server, tmp_path: Path) -> None:
     viewers = {
         p.run_id: [open_nats_source(server.url, run=p.run_id) for _ in range(2)] for p in producers
     }
-    threads = [threading.Thread(target=p.emit, args=(1500,)) for p in producers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(p.finish() for p in producers)
-    for p in producers:
-        for viewer in viewers[p.run_id]:
-            _same(_follow(viewer), p.log)
-            assert viewer.runs[p.run_id].status == "done"
-            assert viewer.problems() == []
+    try:
+        threads = [threading.Thread(target=p.emit, args=(1500,)) for p in producers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(p.finish() for p in producers)
+        for p in producers:
+            for viewer in viewers[p.run_id]:
+                _same(_follow(viewer), p.log)
+                assert viewer.runs[p.run_id].status == "done"
+                assert viewer.problems() == []
+        seen: dict[str, list[int]] = {}
+
+        def all_there() -> bool:
+            for part in everything.take(0.0):
+                seen.setdefault(part.run, []).append(part.seq)
+            return all(len(seen.get(p.run_id, [])) == 1500 for p in producers)
+
+        _wait(all_there, 15.0, "every run in the all-runs viewer")
+        assert all(seen[p.run_id] == list(range(1, 1501)) for p in producers)
+        assert not everything.finished
+        assert {p.run_id for p in producers} <= set(everything.runs)
+        assert all(everything.runs[p.run_id].header is not None for p in producers)
+    finally:
+        for viewer in [everything, *(v for vs in viewers.values() for v in vs)]:
             viewer.close()
-    seen: dict[str, list[int]] = {}
-
-    def all_there() -> bool:
-        for part in everything.take(0.0):
-            seen.setdefault(part.run, []).append(part.seq)
-        return all(len(seen.get(p.run_id, [])) == 1500 for p in producers)
-
-    _wait(all_there, 15.0, "every run in the all-runs viewer")
-    assert all(seen[p.run_id] == list(range(1, 1501)) for p in producers)
-    assert not everything.finished
-    assert {p.run_id for p in producers} <= set(everything.runs)
-    assert all(everything.runs[p.run_id].header is not None for p in producers)
-    everything.close()
+        for p in producers:
+            p.publisher.close(timeout=1.0)  # a no-op once finished
 
 
 def test_late_joiner_gets_the_whole_run(server: Server, tmp_path: Path) -> None:
@@ -219,13 +223,22 @@ def test_server_restarted_mid_run_loses_and_duplicates_nothing(
     got: list[Part] = []
     emitting = threading.Thread(target=producer.emit, args=(3000, 0.0005))
     emitting.start()
-    _wait(lambda: producer.publisher.published > 500, 10.0, "some parts published")
+    publisher = producer.publisher
+    _wait(lambda: publisher.published > 500, 10.0, "some parts published")
     server.kill()
-    _wait(lambda: not producer.publisher.connected, 5.0, "the publisher to notice")
-    time.sleep(0.2)  # parts pile up in the publisher's buffer meanwhile
+    _wait(lambda: not publisher.connected, 5.0, "the publisher to notice")
+    acked = publisher.published
+    # Parts pile up in the publisher's buffer meanwhile (unacknowledged: kept to re-send).
+    down_at = publisher.last_seq
+    _wait(lambda: publisher.last_seq >= min(down_at + 200, 3000), 10.0, "parts while down")
+    assert not publisher.connected
+    buffered = len(publisher._queue) + publisher._inflight_parts
+    assert buffered >= publisher.last_seq - down_at > 0
     server.start()
     emitting.join()
-    assert producer.finish(timeout=20.0), producer.publisher.problems()
+    assert producer.finish(timeout=20.0), publisher.problems()
+    # Everything buffered (and what was in flight when the server died) went out again.
+    assert publisher.published == 3000 > acked
 
     def done() -> bool:
         got.extend(viewer.take(0.0))
@@ -261,11 +274,13 @@ def test_viewer_disconnects_and_resumes(server: Server, tmp_path: Path) -> None:
         got.extend(viewer.take(0.0))
         return viewer.finished
 
-    _wait(done, 20.0, "the viewer to resume")
-    _same(got, producer.log)
-    assert proxy.accepted >= 2  # it did lose its connection and came back
-    viewer.close()
-    proxy.close()
+    try:
+        _wait(done, 20.0, "the viewer to resume")
+        _same(got, producer.log)
+        assert proxy.accepted >= 2  # it did lose its connection and came back
+    finally:
+        viewer.close()
+        proxy.close()
 
 
 def test_buffer_overflow_is_counted_and_said(tmp_path: Path) -> None:
@@ -598,6 +613,7 @@ class _Proxy:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            s.close()
 
     def close(self) -> None:
         self.closed = True
