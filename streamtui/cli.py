@@ -311,7 +311,12 @@ def run(
     ] = None,
     token: Annotated[
         str | None,
-        typer.Option("--token", help="With --serve: viewers must send this Bearer token."),
+        typer.Option(
+            "--token",
+            envvar="STREAMTUI_TOKEN",
+            help="With --serve: viewers must send this Bearer token; or set STREAMTUI_TOKEN, "
+            "which keeps it out of the command line.",
+        ),
     ] = None,
     publish: Annotated[
         str | None,
@@ -462,7 +467,9 @@ def _serve_address(serve: str | None, token: str | None) -> tuple[str, int] | No
     if token is not None and not token.strip():
         _fail("--token is empty; give the token viewers must send")
     if serve is None:
-        if token is not None:
+        # A token from the environment is for whenever --serve is given; on the command
+        # line without --serve it is a mistake worth saying.
+        if token is not None and token != os.environ.get("STREAMTUI_TOKEN"):
             _fail("--token is for --serve; give --serve [HOST:]PORT too")
         return None
     from streamtui.remote.sse_server import is_loopback

@@ -595,3 +595,17 @@ def test_the_backlogs_byte_count_stays_exact():
         assert backlog.last == seq - 1 and len(kept) == backlog.last - backlog.first + 1
         assert backlog.bytes == sum(map(len, kept)) and len(kept) <= 7
         assert backlog.bytes <= 60 or len(kept) == 1
+
+
+def test_streamtui_token_from_the_environment_is_used_only_with_serve(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    demo = Path(__file__).resolve().parent.parent / "demos" / "joke.yaml"
+    cli = [sys.executable, "-m", "streamtui", "run", str(demo), "--no-tui", "--no-record"]
+    env = {**os.environ, "STREAMTUI_TOKEN": "from-env-123"}
+    quiet = subprocess.run(cli, capture_output=True, text=True, env=env, timeout=60)
+    assert quiet.returncode == 0, quiet.stderr  # set for --serve; harmless without it
+    given = subprocess.run([*cli, "--token", "x1"], capture_output=True, text=True, timeout=60)
+    assert given.returncode == 2 and "--token is for --serve" in given.stderr
