@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from streamtui.bus import EventBus, Subscription
 from streamtui.envelope import Part, Redactor, encode_line, line_bytes
+from streamtui.loop_thread import start_loop_thread
 
 __all__ = [
     "DEFAULT_BACKLOG",
@@ -350,34 +351,15 @@ class SSEServer:
             return self
         if self._closed:
             raise RuntimeError("this SSEServer was closed; make a new one")
-        ready = threading.Event()
-        failure: list[BaseException] = []
 
-        def run() -> None:
-            loop = asyncio.new_event_loop()
+        def use(loop: asyncio.AbstractEventLoop) -> None:
             self._loop = loop
-            try:
-                loop.run_until_complete(self._open())
-            except BaseException as e:  # reported to start()'s caller
-                failure.append(e)
-                loop.close()
-                ready.set()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.close()
 
-        thread = threading.Thread(target=run, name="streamtui-sse", daemon=True)
-        self._thread = thread
-        thread.start()
-        ready.wait()
-        if failure:
-            thread.join()
+        try:
+            self._thread, _ = start_loop_thread(self._open, name="streamtui-sse", on_loop=use)
+        except BaseException:
             self._thread = self._loop = None
-            raise failure[0]
+            raise
         # Subscribed before start() returns: nothing the run publishes afterwards is missed.
         self._sub = self.bus.subscribe("lossless", capacity=self.capacity)
         self._recorder = threading.Thread(

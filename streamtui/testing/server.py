@@ -27,6 +27,7 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
+from streamtui.loop_thread import start_loop_thread
 from streamtui.testing import anthropic_wire, openai_wire
 from streamtui.testing.scenarios import (
     DEFAULT_SCENARIO,
@@ -381,36 +382,17 @@ class MockProviderServer:
         """Start listening in a background thread; returns once the port is bound."""
         if self._thread is not None:
             raise RuntimeError("MockProviderServer is already running")
-        ready = threading.Event()
-        failure: list[BaseException] = []
 
-        def run() -> None:
-            loop = asyncio.new_event_loop()
+        def use(loop: asyncio.AbstractEventLoop) -> None:
             self._loop = loop
-            try:
-                loop.run_until_complete(self._open())
-            except BaseException as exc:  # reported to start()'s caller
-                failure.append(exc)
-                loop.close()
-                ready.set()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(self._close())
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.close()
 
-        thread = threading.Thread(target=run, name="streamtui-mock-server", daemon=True)
-        self._thread = thread
-        thread.start()
-        if not ready.wait(10.0):
-            raise RuntimeError("MockProviderServer did not start within 10 s")
-        if failure:
-            self._thread = None
-            thread.join(1.0)
-            raise failure[0]
+        self._thread, _ = start_loop_thread(
+            self._open,
+            name="streamtui-mock-server",
+            on_loop=use,
+            closer=self._close,
+            timeout=10.0,
+        )
 
     def stop(self) -> None:
         """Stop listening, cut any response still running, and join the thread."""
