@@ -37,7 +37,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from streamtui.envelope import Part, Redactor, encode_line, line_bytes, parse_line
+from streamtui.envelope import (
+    Part,
+    Redactor,
+    encode_line,
+    line_bytes,
+    parse_line,
+    parse_lines,
+)
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
@@ -1222,16 +1229,19 @@ class NatsSource:
         else:
             # A message holds one or more parts: their log lines, joined by newlines.
             data = msg.data
-            lines = data.split(b"\n") if b"\n" in data else (data,)
+            try:
+                parts = parse_lines(data)
+            except (ValueError, UnicodeDecodeError):
+                parts = []  # one by one: skip only what is unreadable
+                for line in data.split(b"\n"):
+                    try:
+                        parts.append(parse_line(line))
+                    except (ValueError, UnicodeDecodeError):
+                        self._problem(f"run {run_id}: an unreadable part on {subject}")
+            self.received += len(parts)
             held = info.held
             release = False
-            for line in lines:
-                try:
-                    p = parse_line(line)
-                except (ValueError, UnicodeDecodeError):
-                    self._problem(f"run {run_id}: an unreadable part on {subject}")
-                    continue
-                self.received += 1
+            for p in parts:
                 seq = p.seq
                 if seq < info.next_seq or seq in held:
                     self.duplicates += 1
