@@ -376,7 +376,7 @@ def parse_line(line: str | bytes) -> Part:
     return _part_of(_decoder.decode(line))
 
 
-def _part_of(obj: Any) -> Part:
+def _part_of(obj: Any, make: Callable[..., Part] = Part, *extra: Any) -> Part:
     if not isinstance(obj, dict):
         raise ValueError("not a part: expected an object with seq, ts, mode, ns and data")
     seq, ts, mode, ns = obj.get("seq"), obj.get("ts", 0.0), obj.get("mode"), obj.get("ns") or []
@@ -386,19 +386,20 @@ def _part_of(obj: Any) -> Part:
         or isinstance(ts, bool)
         or not isinstance(mode, str)
         or not isinstance(ns, list)
-        or not all(isinstance(n, str) for n in ns)
+        or (ns and not all(isinstance(n, str) for n in ns))
     ):
         raise ValueError("not a part: seq must be an integer, ts a number, mode text, ns a list")
-    return Part(seq, float(ts), mode, tuple(ns), obj.get("data"))
+    return make(seq, float(ts), mode, tuple(ns), obj.get("data"), *extra)
 
 
 _plain = json.JSONDecoder()
 
 
-def parse_lines(lines: bytes) -> list[Part]:
+def parse_lines(lines: bytes, make: Callable[..., Part] = Part, *extra: Any) -> list[Part]:
     """The parts on newline-separated log lines, decoded in one go (a NATS message of
-    several parts). Raises ``ValueError`` (or ``UnicodeDecodeError``) if any line is not
-    a whole part: read them one by one with ``parse_line`` then."""
+    several parts), each ``make(seq, ts, mode, ns, data, *extra)`` (a ``Part``, or a
+    subclass with more fields). Raises ``ValueError`` (or ``UnicodeDecodeError``) if any
+    line is not a whole part: read them one by one with ``parse_line`` then."""
     text = lines.decode("utf-8")
     # Lines are JSON with no raw newline inside, so the lines joined by commas are an
     # array. No tagged object in it (no ``_type``, and no escape that could spell
@@ -408,7 +409,7 @@ def parse_lines(lines: bytes) -> list[Part]:
     objs = decoder.decode(joined)
     if len(objs) != text.count("\n") + 1:  # a line held more than one value
         raise ValueError("not a part per line")
-    return [_part_of(obj) for obj in objs]
+    return [_part_of(obj, make, *extra) for obj in objs]
 
 
 # --- secrets ---------------------------------------------------------------------------

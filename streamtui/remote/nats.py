@@ -1230,23 +1230,23 @@ class NatsSource:
             # A message holds one or more parts: their log lines, joined by newlines.
             data = msg.data
             try:
-                parts = parse_lines(data)
+                parts = parse_lines(data, RemotePart, run_id)
             except (ValueError, UnicodeDecodeError):
                 parts = []  # one by one: skip only what is unreadable
                 for line in data.split(b"\n"):
                     try:
-                        parts.append(parse_line(line))
+                        p = parse_line(line)
+                        parts.append(RemotePart(p.seq, p.ts, p.mode, p.ns, p.data, run_id))
                     except (ValueError, UnicodeDecodeError):
                         self._problem(f"run {run_id}: an unreadable part on {subject}")
             self.received += len(parts)
             held = info.held
             release = False
-            for p in parts:
-                seq = p.seq
+            for part in parts:
+                seq = part.seq
                 if seq < info.next_seq or seq in held:
                     self.duplicates += 1
                     continue
-                part = RemotePart(seq, p.ts, p.mode, p.ns, p.data, run_id)
                 if seq == info.next_seq and not held and not info.gaps:
                     # The usual case, the next part in order: out at once.
                     info.next_seq = seq + 1
