@@ -3,12 +3,16 @@
 Why JetStream: a stream keeps every part, so a viewer that joins late replays the run
 from its start, many producers and many viewers share one server, and a publisher that
 lost the server resends what was not acknowledged — JetStream's duplicate window (the
-``Nats-Msg-Id`` header, ``<run_id>:<seq>``) throws away what had arrived after all.
+``Nats-Msg-Id`` header, ``<run_id>:<first seq>-<last seq>``) throws away what had
+arrived after all.
 
 Subjects (stream ``STREAMTUI`` by default, subjects ``streamtui.runs.>``):
 
-- ``streamtui.runs.<run_id>.<mode>``: one part per message; the payload is the part's
-  log line exactly as ``encode_line`` writes it (secrets redacted).
+- ``streamtui.runs.<run_id>.<mode>``: one or more parts of that mode per message (one
+  message per mode per frame), in seq order; the payload is their log lines exactly as
+  ``encode_line`` writes them (secrets redacted), joined by ``\n``. A re-send is the
+  same message (same parts, same id), so JetStream drops it; viewers order and dedupe
+  by each part's seq.
 - ``streamtui.runs.<run_id>._start``: the run's header (the log's header fields plus
   ``run``), published before any part, so a viewer can list runs and pick the newest.
 - ``streamtui.runs.<run_id>._gap``: ``{"from", "to", "reason"}``, parts that will never
