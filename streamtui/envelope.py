@@ -409,7 +409,17 @@ def parse_lines(lines: bytes, make: Callable[..., Part] = Part, *extra: Any) -> 
     objs = decoder.decode(joined)
     if len(objs) != text.count("\n") + 1:  # a line held more than one value
         raise ValueError("not a part per line")
-    return [_part_of(obj, make, *extra) for obj in objs]
+    out = []
+    for obj in objs:
+        # The usual part, checked inline (the same checks as ``_part_of``, which says why
+        # anything else is not a part).
+        if type(obj) is dict:
+            seq, ts, mode, ns = obj.get("seq"), obj.get("ts"), obj.get("mode"), obj.get("ns")
+            if type(seq) is int and type(ts) is float and type(mode) is str and ns == []:
+                out.append(make(seq, ts, mode, (), obj.get("data"), *extra))
+                continue
+        out.append(_part_of(obj, make, *extra))
+    return out
 
 
 # --- secrets ---------------------------------------------------------------------------
