@@ -23,7 +23,7 @@ import pytest
 pytest.importorskip("nats")
 
 from streamtui.bus import EventBus
-from streamtui.envelope import Part
+from streamtui.envelope import Part, encode_line, parse_line, parse_lines
 from streamtui.eventlog import EventLog, EventLogWriter, PartPump
 from streamtui.remote.nats import NatsPublisher, NatsSource, open_nats_source
 
@@ -619,3 +619,45 @@ class _Proxy:
         self.closed = True
         self.listener.close()
         self.cut()
+
+
+def test_a_frame_is_one_message_per_mode_holding_its_parts_lines() -> None:
+    """The wire format: per frame, one message per mode whose payload is its parts' log
+    lines joined by newlines, ``Nats-Msg-Id: <run>:<first seq>-<last seq>``; the same
+    parts make the same bytes (a re-send is deduped by JetStream)."""
+    publisher = NatsPublisher("nats://127.0.0.1:1", run_id="r1")
+    parts = [Part(i, 0.0, "custom" if i % 2 else "updates", (), {"i": i}) for i in range(1, 6)]
+    frames = publisher._frames(parts, "_INBOX.x", 1 << 20)
+    assert len(frames) == 1
+    _, pending = frames[0]
+    assert [m[0] for m in pending.msgs] == ["1-5", "2-4"]
+    assert pending.parts == 5
+    assert b"Nats-Msg-Id: r1:1-5\r\n" in pending.data and b"Nats-Msg-Id: r1:2-4\r\n" in pending.data
+    assert pending.data.count(b"HPUB ") == 2 and pending.data.count(b"_INBOX.x") == 1
+    payload = b"\n".join(line for _, line in pending.msgs[0][3])
+    assert payload == "\n".join(encode_line(p) for p in parts[::2]).encode()
+    assert [(p.seq, p.data) for p in parse_lines(payload)] == [
+        (1, {"i": 1}),
+        (3, {"i": 3}),
+        (5, {"i": 5}),
+    ]
+    assert publisher._frames(parts, "_INBOX.x", 1 << 20)[0][1].data == pending.data
+
+
+def test_parse_lines_matches_parse_line_and_refuses_what_it_would() -> None:
+    tagged = Part(2, 1.5, "custom", ("a",), {"x": "two\nlines", "_type": "nope"})
+    lines = [encode_line(Part(1, 1.0, "custom", (), {"y": "é"})), encode_line(tagged)]
+    both = "\n".join(lines).encode()
+    assert [vars_of(p) for p in parse_lines(both)] == [vars_of(parse_line(x)) for x in lines]
+    for bad in (
+        b"",
+        b"1\n2",
+        lines[0].encode() + b"\n\n" + lines[1].encode(),
+        (lines[0] + "," + lines[1]).encode(),
+    ):
+        with pytest.raises(ValueError):
+            parse_lines(bad)
+
+
+def vars_of(p: Part) -> tuple[Any, ...]:
+    return (p.seq, p.ts, p.mode, p.ns, p.data)

@@ -3,12 +3,16 @@
 Why JetStream: a stream keeps every part, so a viewer that joins late replays the run
 from its start, many producers and many viewers share one server, and a publisher that
 lost the server resends what was not acknowledged — JetStream's duplicate window (the
-``Nats-Msg-Id`` header, ``<run_id>:<seq>``) throws away what had arrived after all.
+``Nats-Msg-Id`` header, ``<run_id>:<first seq>-<last seq>``) throws away what had
+arrived after all.
 
 Subjects (stream ``STREAMTUI`` by default, subjects ``streamtui.runs.>``):
 
-- ``streamtui.runs.<run_id>.<mode>``: one part per message; the payload is the part's
-  log line exactly as ``encode_line`` writes it (secrets redacted).
+- ``streamtui.runs.<run_id>.<mode>``: one or more parts of that mode per message (one
+  message per mode per frame), in seq order; the payload is their log lines exactly as
+  ``encode_line`` writes them (secrets redacted), joined by ``\n``. A re-send is the
+  same message (same parts, same id), so JetStream drops it; viewers order and dedupe
+  by each part's seq.
 - ``streamtui.runs.<run_id>._start``: the run's header (the log's header fields plus
   ``run``), published before any part, so a viewer can list runs and pick the newest.
 - ``streamtui.runs.<run_id>._gap``: ``{"from", "to", "reason"}``, parts that will never
@@ -37,7 +41,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from streamtui.envelope import Part, Redactor, encode_line, line_bytes, parse_line
+from streamtui.envelope import (
+    Part,
+    Redactor,
+    encode_line,
+    line_bytes,
+    parse_line,
+    parse_lines,
+)
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
@@ -198,9 +209,13 @@ async def _connect(url: str, token: str | None, owner: Any, name: str) -> Client
 _FRAME = 128
 """Parts per write (and per acknowledgement) on a stream this publisher created."""
 
-_Message = tuple[str, bytes, bytes]
-"""A message ready to send: its ack key, ``b"HPUB <subject>"`` and the rest of the
-command after the subject (sizes, headers, payload); a reply subject goes in between."""
+_Line = tuple[int, bytes]
+"""A part's seq and its log line (the bytes in a message's payload)."""
+
+_Message = tuple[str, bytes, bytes, list[_Line]]
+"""A message ready to send: its ack key, ``b"HPUB <subject>"``, the rest of the
+command after the subject (sizes, headers, payload; a reply subject goes in between),
+and the parts in its payload (none for a marker), to split it if it is refused."""
 
 
 def _frame_bytes(msgs: list[_Message], reply: bytes) -> bytes:
@@ -209,9 +224,9 @@ def _frame_bytes(msgs: list[_Message], reply: bytes) -> bytes:
     says the whole frame is stored: one ack per frame instead of one per part (handling
     an ack in nats-py cost more than sending the part)."""
     chunks: list[bytes] = []
-    for _, head, tail in msgs[:-1]:
+    for _, head, tail, _ in msgs[:-1]:
         chunks += (head, tail)
-    _, head, tail = msgs[-1]
+    _, head, tail, _ = msgs[-1]
     chunks += (head, b" ", reply, tail)
     return b"".join(chunks)
 
@@ -566,7 +581,18 @@ class NatsPublisher:
         """A marker's message (the parts' hot path inlines the same in ``_frames``)."""
         hdr = self._hdr + msg_id.encode() + b"\r\n\r\n"
         tail = b" %d %d\r\n%s%s\r\n" % (len(hdr), len(hdr) + len(payload), hdr, payload)
-        return key, b"HPUB " + subject.encode(), tail
+        return key, b"HPUB " + subject.encode(), tail, []
+
+    def _lines_message(self, head: bytes, lines: list[_Line]) -> _Message:
+        """The message of parts ``lines`` (all of one mode, in seq order): their lines
+        joined by newlines, ``Nats-Msg-Id: <run>:<first seq>-<last seq>``. The same
+        parts always make the same message (a re-send is the same bytes, so JetStream's
+        duplicate window recognises it)."""
+        ident = b"%d-%d" % (lines[0][0], lines[-1][0])
+        payload = b"\n".join([line for _, line in lines])
+        hdr = b"%s%s\r\n\r\n" % (self._hdr, ident)
+        tail = b" %d %d\r\n%s%s\r\n" % (len(hdr), len(hdr) + len(payload), hdr, payload)
+        return ident.decode(), head, tail, lines
 
     def _add(self, key: str, pending: _Pending) -> _Pending:
         """Count a frame in flight (it is sent, or will be after a reconnect)."""
@@ -587,11 +613,16 @@ class NatsPublisher:
         del self._inflight[key]
         self._inflight_parts -= pending.parts
         if data.startswith(b'{"error"'):
-            if pending.parts > 1:
+            msgs = pending.msgs
+            if len(msgs) == 1 and len(msgs[0][3]) > 1:
+                # One message of several parts: each part on its own, to learn which.
+                head = msgs[0][1]
+                msgs = [self._lines_message(head, [line]) for line in msgs[0][3]]
+            if len(msgs) > 1:
                 self._frame = 1
                 return [
-                    self._add(m[0], _Pending([m], f"{inbox}.{m[0]}".encode(), 1))
-                    for m in pending.msgs
+                    self._add(m[0], _Pending([m], f"{inbox}.{m[0]}".encode(), len(m[3])))
+                    for m in msgs
                 ]
             try:
                 error = json.loads(data)["error"]
@@ -599,10 +630,8 @@ class NatsPublisher:
             except (ValueError, KeyError, AttributeError):
                 reason = data.decode("utf-8", "replace")
             self._problem(f"JetStream refused a message: {reason}")
-            if pending.parts and key.isdigit():
-                self._refused(int(key))
-            else:
-                self.failed += pending.parts
+            for seq, _ in msgs[0][3]:
+                self._refused(seq)
         elif pending.parts:
             self.published += pending.parts
             if b'"duplicate":true' in data:
@@ -704,38 +733,60 @@ class NatsPublisher:
 
     def _frames(self, batch: list[Part], inbox: str, limit: int) -> list[tuple[str, _Pending]]:
         """The batch as frames of up to ``self._frame`` parts (the hot path: encode each
-        part, its headers and HPUB command as bytes, with no per-part call into nats-py).
-        A part over the server's ``limit`` is refused here: the server would close the
+        part and build the HPUB commands as bytes, with no per-part call into nats-py).
+        A frame is one message per mode: the lines of its parts of that mode, joined by
+        newlines (a message that would pass the server's ``limit`` is cut in two). A
+        part over ``limit`` on its own is refused here: the server would close the
         connection on it."""
         frames: list[tuple[str, _Pending]] = []
-        heads = self._subjects
-        hdr_prefix = self._hdr
         redactor = self.redactor
         size = self._frame
+        room = limit - len(self._hdr) - 48  # the header's id: two seqs, a dash, CRLFs
+        groups: dict[str, list[Any]] = {}  # mode -> [bytes so far, lines] of this frame
         msgs: list[_Message] = []
+        count = 0
         for part in batch:
-            head = heads.get(part.mode)
-            if head is None:
-                head = heads[part.mode] = f"HPUB {self.subject}.{_token(part.mode)}".encode()
-            key = str(part.seq)
             payload = line_bytes(encode_line(part, redactor))
-            hdr = b"%s%s\r\n\r\n" % (hdr_prefix, key.encode())
-            total = len(hdr) + len(payload)
-            if total > limit:
+            if len(payload) > room:
                 self._refused(part.seq)
                 self._problem(
-                    f"part {key} was not published: {total:,} bytes, over the server's "
-                    f"max_payload of {limit:,} (the local log has it)"
+                    f"part {part.seq} was not published: {len(payload):,} bytes, over the "
+                    f"server's max_payload of {limit:,} (the local log has it)"
                 )
                 continue
-            msgs.append((key, head, b" %d %d\r\n%s%s\r\n" % (len(hdr), total, hdr, payload)))
-            if len(msgs) >= size:
-                frames.append((key, _Pending(msgs, f"{inbox}.{key}".encode(), len(msgs))))
-                msgs = []
-        if msgs:
-            key = msgs[-1][0]
-            frames.append((key, _Pending(msgs, f"{inbox}.{key}".encode(), len(msgs))))
+            mode = part.mode
+            group = groups.get(mode)
+            if group is None:
+                group = groups[mode] = [0, []]
+            elif group[0] + 1 + len(payload) > room:
+                msgs.append(self._lines_message(self._head(mode), group[1]))
+                group[0], group[1] = 0, []
+            group[0] += len(payload) + 1
+            group[1].append((part.seq, payload))
+            count += 1
+            if count >= size:
+                frames.append(self._frame_of(msgs, groups, inbox, count))
+                groups, msgs, count = {}, [], 0
+        if count:
+            frames.append(self._frame_of(msgs, groups, inbox, count))
         return frames
+
+    def _head(self, mode: str) -> bytes:
+        head = self._subjects.get(mode)
+        if head is None:
+            head = self._subjects[mode] = f"HPUB {self.subject}.{_token(mode)}".encode()
+        return head
+
+    def _frame_of(
+        self, msgs: list[_Message], groups: dict[str, list[Any]], inbox: str, count: int
+    ) -> tuple[str, _Pending]:
+        """A frame of the messages cut already and one per mode of what is left; its key
+        (the ack's subject token) is its last message's ``<first>-<last>``."""
+        for mode, (_, lines) in groups.items():
+            if lines:
+                msgs.append(self._lines_message(self._head(mode), lines))
+        key = msgs[-1][0]
+        return key, _Pending(msgs, f"{inbox}.{key}".encode(), count)
 
     async def _send_parts(self, nc: Client, batch: list[Part], inbox: str) -> bool:
         """Send a batch, one write per frame. Every part is in flight afterwards, sent or
@@ -1180,28 +1231,41 @@ class NatsSource:
                         "when its buffer overflowed"
                     )
         else:
+            # A message holds one or more parts: their log lines, joined by newlines.
+            data = msg.data
             try:
-                p = parse_line(msg.data)
+                parts = parse_lines(data, RemotePart, run_id)
             except (ValueError, UnicodeDecodeError):
-                self._problem(f"run {run_id}: an unreadable part on {subject}")
-                return
-            self.received += 1
-            seq = p.seq
-            if seq < info.next_seq or seq in info.held:
-                self.duplicates += 1
-                return
-            part = RemotePart(seq, p.ts, p.mode, p.ns, p.data, run_id)
-            if seq == info.next_seq and not info.held and not info.gaps:
-                # The usual case, the next part in order: out at once, nothing to release.
-                info.next_seq = seq + 1
-                info.delivered += 1
-                with self._lock:
-                    self._out.append(part)
-                return
-            info.held[seq] = part
-            if seq != info.next_seq:
-                if info.waiting_since is None:
+                parts = []  # one by one: skip only what is unreadable
+                for line in data.split(b"\n"):
+                    try:
+                        p = parse_line(line)
+                        parts.append(RemotePart(p.seq, p.ts, p.mode, p.ns, p.data, run_id))
+                    except (ValueError, UnicodeDecodeError):
+                        self._problem(f"run {run_id}: an unreadable part on {subject}")
+            self.received += len(parts)
+            held = info.held
+            release = False
+            for part in parts:
+                seq = part.seq
+                if seq < info.next_seq or seq in held:
+                    self.duplicates += 1
+                    continue
+                if seq == info.next_seq and not held and not info.gaps:
+                    # The usual case, the next part in order: out at once.
+                    info.next_seq = seq + 1
+                    info.delivered += 1
+                    out.append(part)
+                    continue
+                held[seq] = part
+                if seq == info.next_seq:
+                    release = True
+                elif info.waiting_since is None:
                     info.waiting_since = time.monotonic()
+            if not release:
+                if out:
+                    with self._lock:
+                        self._out.extend(out)
                 return
         info._release(out)
         if out:
